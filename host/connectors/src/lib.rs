@@ -1,0 +1,1 @@
+//! Sources and sinks: files, a deterministic generator, stdout; watermark generation.

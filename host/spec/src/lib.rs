@@ -1,0 +1,1 @@
+//! The job spec: YAML parsing and validation with errors that name the field.

@@ -1,0 +1,1 @@
+//! Keyed state backends (heap; RocksDB later) and the timer service.

@@ -1,0 +1,25 @@
+//! The vocabulary every Weir host crate shares: [`Record`], the stream
+//! [`Element`]s that flow between tasks, and key-group routing.
+//!
+//! This crate has no dependencies so that light crates (spec, connectors,
+//! state) do not pull in the Wasm engine.
+
+mod element;
+mod keygroup;
+mod record;
+
+pub use element::Element;
+pub use keygroup::{KeyGroupRange, assign_to_subtask, key_group_for, key_group_range};
+pub use record::Record;
+
+/// Event time or processing time in milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+/// The watermark before any watermark has been seen.
+pub const MIN_WATERMARK: Millis = i64::MIN;
+
+/// The watermark a finished input reports: everything has been seen.
+pub const MAX_WATERMARK: Millis = i64::MAX;
+
+/// Default number of key groups, as in Flink.
+pub const DEFAULT_MAX_PARALLELISM: u32 = 128;

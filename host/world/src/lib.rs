@@ -1,0 +1,33 @@
+//! Host bindings of the `weir:operator@0.1.0` WIT package.
+//!
+//! `bindgen!` runs here once; every host capability (state, timers, collector,
+//! context, log, metrics) implements the traits generated in this crate, and
+//! the runtime uses [`Record`] as its record type so records cross into Wasm
+//! without conversion.
+
+/// Bindings of the `operator` world: keyed state, timers, side outputs.
+pub mod operator {
+    wasmtime::component::bindgen!({
+        path: "../../wit/operator@0.1.0",
+        world: "operator",
+    });
+}
+
+/// Bindings of the `udf` world: a batch of records in, records out.
+pub mod udf {
+    wasmtime::component::bindgen!({
+        path: "../../wit/operator@0.1.0",
+        world: "udf",
+        with: {
+            "weir:operator/types": crate::operator::weir::operator::types,
+            "weir:operator/log": crate::operator::weir::operator::log,
+        },
+    });
+}
+
+pub use operator::weir::operator::types::{
+    Error as GuestError, OperatorError, Record, TimeDomain, Timer,
+};
+
+/// The version of the WIT package these bindings were generated from.
+pub const WIT_VERSION: &str = "0.1.0";

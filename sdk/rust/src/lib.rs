@@ -1,0 +1,1 @@
+//! The Rust SDK for Weir operators: implement a trait, call one export macro.
