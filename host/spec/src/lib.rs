@@ -1,7 +1,15 @@
-//! The job spec: YAML parsing and validation with errors that name the field.
+#![doc = include_str!("../README.md")]
 
+mod de;
+mod error;
+mod graph;
+mod load;
 pub mod model;
+pub mod validate;
 
+pub use error::{Problem, SpecError};
+pub use graph::NodeRef;
+pub use load::LoadedSpec;
 pub use model::{
     DecodeErrorPolicy, EdgeSpec, FileSinkSpec, FileSourceSpec, GeneratedValue, GeneratorSpec,
     JobSpec, KeyBy, LimitsSpec, LineFormat, OperatorSpec, OutputFormat, Partitioning, SinkKind,

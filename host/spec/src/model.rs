@@ -1,8 +1,10 @@
 //! The job spec as data: what a YAML job file deserializes into.
 //!
 //! Every struct rejects unknown fields so a typo is an error, not a silently
-//! ignored setting. Validation that spans fields (ids, edges, parallelism) is in
-//! `validate.rs`; this file is only the shape.
+//! ignored setting. Sources and sinks pick their kind with `type:` and are
+//! deserialized by hand (see `de/`) so that a field of another kind is
+//! rejected too, at its own line. Validation that spans fields (ids, edges,
+//! parallelism) is in `validate.rs`; this file is only the shape.
 
 use std::path::PathBuf;
 
@@ -33,8 +35,10 @@ pub struct JobSpec {
 }
 
 /// A source of records.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+///
+/// In YAML the kind's settings sit beside the common fields, selected by
+/// `type:` (`type: file` with `path:`, or `type: generator` with `count:`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SourceSpec {
     /// Unique id among all sources, operators and sinks.
     pub id: String,
@@ -53,7 +57,7 @@ pub struct SourceSpec {
 }
 
 /// The kinds of source. Selected by `type:` in YAML.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SourceKind {
     /// Lines of one or more files.
@@ -174,8 +178,9 @@ pub struct OperatorSpec {
 }
 
 /// How an operator's input records get their key.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+///
+/// YAML: `key_by: record` or `key_by: { field: account }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyBy {
     /// Use the key the record already has.
     Record,
@@ -209,8 +214,10 @@ impl Default for LimitsSpec {
 }
 
 /// A sink.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+///
+/// In YAML the kind's settings sit beside the common fields, selected by
+/// `type:` (`type: file` with `path:`, or `type: stdout`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SinkSpec {
     /// Unique id among all sources, operators and sinks.
     pub id: String,
@@ -223,7 +230,7 @@ pub struct SinkSpec {
 }
 
 /// The kinds of sink. Selected by `type:` in YAML.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SinkKind {
     /// Writes one line per record. With parallelism 1 `path` is the file;
@@ -297,7 +304,7 @@ pub enum Partitioning {
     Broadcast,
 }
 
-fn one() -> u32 {
+pub(crate) fn one() -> u32 {
     1
 }
 fn default_max_parallelism() -> u32 {
@@ -306,7 +313,7 @@ fn default_max_parallelism() -> u32 {
 fn default_batch_size() -> usize {
     1024
 }
-fn default_keys() -> u64 {
+pub(crate) fn default_keys() -> u64 {
     10_000
 }
 fn default_memory_mb() -> u64 {

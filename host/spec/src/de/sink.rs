@@ -1,0 +1,59 @@
+//! `Deserialize` for [`SinkSpec`]: common fields plus those of its `type:`.
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use std::fmt;
+
+use super::{TaggedFields, TaggedMap};
+use crate::model::{FileSinkSpec, SinkKind, SinkSpec, StdoutSinkSpec, one};
+
+static SINK_FIELDS: TaggedFields = TaggedFields {
+    what: "sink",
+    common: &["id", "parallelism"],
+    kinds: &[("file", &["path", "format"]), ("stdout", &["format"])],
+};
+
+impl<'de> Deserialize<'de> for SinkSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(SinkVisitor)
+    }
+}
+
+struct SinkVisitor;
+
+impl<'de> Visitor<'de> for SinkVisitor {
+    type Value = SinkSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sink mapping with `id` and `type`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SinkSpec, A::Error> {
+        let mut m = TaggedMap::new(map, &SINK_FIELDS);
+        let (mut id, mut parallelism, mut path, mut format) = (None, None, None, None);
+        while let Some(field) = m.next_field()? {
+            match field {
+                "type" => m.read_kind()?,
+                "id" => id = Some(m.value()?),
+                "parallelism" => parallelism = Some(m.value()?),
+                "path" => path = Some(m.value()?),
+                "format" => format = Some(m.value()?),
+                other => unreachable!("sink field `{other}` is listed but not read"),
+            }
+        }
+        let kind = match m.finish()? {
+            "file" => SinkKind::File(FileSinkSpec {
+                path: path.ok_or_else(|| de::Error::missing_field("path"))?,
+                format: format.unwrap_or_default(),
+            }),
+            "stdout" => SinkKind::Stdout(StdoutSinkSpec {
+                format: format.unwrap_or_default(),
+            }),
+            other => unreachable!("sink type `{other}` is listed but not built"),
+        };
+        Ok(SinkSpec {
+            id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+            parallelism: parallelism.unwrap_or_else(one),
+            kind,
+        })
+    }
+}
