@@ -108,12 +108,22 @@ impl JobSpec {
         }
     }
 
+    /// Whether `edge` starts at a source or operator and ends at an operator
+    /// or sink, all known.
+    pub(crate) fn is_well_formed(&self, edge: &EdgeSpec) -> bool {
+        let from = self.node(&edge.from);
+        let to = self.node(&edge.to);
+        matches!(from, Some(NodeRef::Source(_) | NodeRef::Operator(_)))
+            && matches!(to, Some(NodeRef::Operator(_) | NodeRef::Sink(_)))
+    }
+
     /// Node ids with every node after the nodes that feed it; among nodes
     /// that are ready together, spec order (sources, operators, sinks).
     ///
-    /// Edges naming unknown ids are ignored. Nodes on a cycle, and those
-    /// downstream of one, are left out; a validated spec has no cycle, so
-    /// there every node is listed.
+    /// Only edges from a source or operator to an operator or sink count;
+    /// others are ignored. Nodes on a cycle, and those downstream of one, are
+    /// left out; a validated spec has no cycle, so there every node is
+    /// listed.
     pub fn topological_order(&self) -> Vec<&str> {
         let ids: Vec<&str> = self.nodes().map(|node| node.id()).collect();
         let mut index: HashMap<&str, usize> = HashMap::new();
@@ -122,8 +132,10 @@ impl JobSpec {
         }
         let mut successors: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
         let mut pending = vec![0usize; ids.len()];
-        for edge in &self.edges {
-            if let (Some(&from), Some(&to)) = (index.get(edge.from.as_str()), index.get(edge.to.as_str())) {
+        for edge in self.edges.iter().filter(|e| self.is_well_formed(e)) {
+            if let (Some(&from), Some(&to)) =
+                (index.get(edge.from.as_str()), index.get(edge.to.as_str()))
+            {
                 successors[from].push(to);
                 pending[to] += 1;
             }
@@ -228,9 +240,17 @@ mod tests {
     #[test]
     fn inputs_and_outputs_follow_the_edges() {
         let job = job();
-        let outputs: Vec<&str> = job.outputs_of("parse").iter().map(|e| e.to.as_str()).collect();
+        let outputs: Vec<&str> = job
+            .outputs_of("parse")
+            .iter()
+            .map(|e| e.to.as_str())
+            .collect();
         assert_eq!(outputs, ["count", "dead"]);
-        let inputs: Vec<&str> = job.inputs_of("count").iter().map(|e| e.from.as_str()).collect();
+        let inputs: Vec<&str> = job
+            .inputs_of("count")
+            .iter()
+            .map(|e| e.from.as_str())
+            .collect();
         assert_eq!(inputs, ["parse"]);
         assert!(job.inputs_of("gen").is_empty());
     }
@@ -255,7 +275,11 @@ mod tests {
     fn partitioning_defaults_to_keyed_then_forward_then_rebalance() {
         let job = job();
         let find = |from: &str, to: &str| {
-            let edge = job.edges.iter().find(|e| e.from == from && e.to == to).unwrap();
+            let edge = job
+                .edges
+                .iter()
+                .find(|e| e.from == from && e.to == to)
+                .unwrap();
             job.partitioning(edge)
         };
         assert_eq!(find("parse", "count"), Partitioning::Keyed);
@@ -270,7 +294,10 @@ mod tests {
 
     #[test]
     fn topological_order_puts_producers_first() {
-        assert_eq!(job().topological_order(), ["gen", "parse", "count", "dead", "out"]);
+        assert_eq!(
+            job().topological_order(),
+            ["gen", "parse", "count", "dead", "out"]
+        );
     }
 
     #[test]

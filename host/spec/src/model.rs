@@ -325,4 +325,3 @@ fn default_call_timeout_ms() -> u64 {
 fn default_max_output_bytes() -> u64 {
     64 << 20
 }
-

@@ -79,7 +79,10 @@ fn job(spec: &JobSpec, out: &mut Problems) {
     if !(1..=MAX_BATCH_SIZE).contains(&spec.batch_size) {
         out.add(
             "batch_size",
-            format!("is {}, must be between 1 and {MAX_BATCH_SIZE}", spec.batch_size),
+            format!(
+                "is {}, must be between 1 and {MAX_BATCH_SIZE}",
+                spec.batch_size
+            ),
         );
     }
     if spec.sources.is_empty() {
@@ -98,7 +101,10 @@ fn ids(spec: &JobSpec, out: &mut Problems) {
         let path = format!("{path}.id");
         if id.is_empty() {
             out.add(path, "must not be empty");
-        } else if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        } else if !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             out.add(
                 path,
                 format!("`{id}` may only contain letters, digits, `_` and `-`"),
@@ -117,8 +123,8 @@ fn node_paths(spec: &JobSpec) -> impl Iterator<Item = (String, NodeRef<'_>)> {
         .map(|(i, s)| (format!("sources[{i}]"), NodeRef::Source(s)));
     let operators = (spec.operators.iter().enumerate())
         .map(|(i, o)| (format!("operators[{i}]"), NodeRef::Operator(o)));
-    let sinks = (spec.sinks.iter().enumerate())
-        .map(|(i, s)| (format!("sinks[{i}]"), NodeRef::Sink(s)));
+    let sinks =
+        (spec.sinks.iter().enumerate()).map(|(i, s)| (format!("sinks[{i}]"), NodeRef::Sink(s)));
     sources.chain(operators).chain(sinks)
 }
 
@@ -158,7 +164,10 @@ fn source(spec: &JobSpec, path: &str, source: &SourceSpec, out: &mut Problems) {
             for (name, field) in fields {
                 let Some(field) = field else { continue };
                 if file.format != LineFormat::Json {
-                    out.add(format!("{path}.{name}"), "is only allowed with `format: json`");
+                    out.add(
+                        format!("{path}.{name}"),
+                        "is only allowed with `format: json`",
+                    );
                 } else {
                     not_empty(format!("{path}.{name}"), field, out);
                 }
@@ -182,14 +191,23 @@ fn operator(spec: &JobSpec, path: &str, operator: &OperatorSpec, out: &mut Probl
     if limits.memory_mb == 0 || limits.memory_mb > MAX_MEMORY_MB {
         out.add(
             format!("{path}.limits.memory_mb"),
-            format!("is {}, must be between 1 and {MAX_MEMORY_MB}", limits.memory_mb),
+            format!(
+                "is {}, must be between 1 and {MAX_MEMORY_MB}",
+                limits.memory_mb
+            ),
         );
     }
     if limits.call_timeout_ms == 0 {
-        out.add(format!("{path}.limits.call_timeout_ms"), "must be greater than 0");
+        out.add(
+            format!("{path}.limits.call_timeout_ms"),
+            "must be greater than 0",
+        );
     }
     if limits.max_output_bytes == 0 {
-        out.add(format!("{path}.limits.max_output_bytes"), "must be greater than 0");
+        out.add(
+            format!("{path}.limits.max_output_bytes"),
+            "must be greater than 0",
+        );
     }
 }
 
@@ -213,7 +231,10 @@ fn edge(spec: &JobSpec, i: usize, edge: &EdgeSpec, out: &mut Problems) {
         Some(NodeRef::Sink(_)) => {
             out.add(
                 format!("{path}.from"),
-                format!("`{}` is a sink; an edge starts at a source or operator", edge.from),
+                format!(
+                    "`{}` is a sink; an edge starts at a source or operator",
+                    edge.from
+                ),
             );
             None
         }
@@ -230,7 +251,10 @@ fn edge(spec: &JobSpec, i: usize, edge: &EdgeSpec, out: &mut Problems) {
         Some(NodeRef::Source(_)) => {
             out.add(
                 format!("{path}.to"),
-                format!("`{}` is a source; an edge ends at an operator or sink", edge.to),
+                format!(
+                    "`{}` is a source; an edge ends at an operator or sink",
+                    edge.to
+                ),
             );
             None
         }
@@ -256,7 +280,10 @@ fn edge(spec: &JobSpec, i: usize, edge: &EdgeSpec, out: &mut Problems) {
         .iter()
         .position(|e| e.from == edge.from && e.to == edge.to && e.output == edge.output);
     if let Some(j) = repeated {
-        out.add(path, format!("repeats edges[{j}]; records would be sent twice"));
+        out.add(
+            path,
+            format!("repeats edges[{j}]; records would be sent twice"),
+        );
     }
 }
 
@@ -273,7 +300,10 @@ fn partition(path: &str, edge: &EdgeSpec, from: NodeRef, to: NodeRef, out: &mut 
             };
             out.add(
                 path,
-                format!("`keyed` needs an operator with `key_by`, but `{}` {why}", to.id()),
+                format!(
+                    "`keyed` needs an operator with `key_by`, but `{}` {why}",
+                    to.id()
+                ),
             );
         }
         Some(Partitioning::Keyed) => {}
@@ -322,64 +352,104 @@ fn connected(spec: &JobSpec, out: &mut Problems) {
         if !matches!(node, NodeRef::Source(_)) && !has_input.contains(id) {
             out.add(
                 path.clone(),
-                format!("{} `{id}` has no input; add an edge with `to: {id}`", node.role()),
+                format!(
+                    "{} `{id}` has no input; add an edge with `to: {id}`",
+                    node.role()
+                ),
             );
         }
         if !matches!(node, NodeRef::Sink(_)) && !has_output.contains(id) {
             out.add(
                 path,
-                format!("{} `{id}` has no output; add an edge with `from: {id}`", node.role()),
+                format!(
+                    "{} `{id}` has no output; add an edge with `from: {id}`",
+                    node.role()
+                ),
             );
         }
     }
 }
 
-/// Reports each cycle once, as `a -> b -> a` on one of its edges.
+/// Reports one cycle of each group of nodes that feed each other, as
+/// `a -> b -> a` on its first edge in the spec.
 fn cycles(spec: &JobSpec, out: &mut Problems) {
     let ordered: HashSet<&str> = spec.topological_order().into_iter().collect();
     let stuck: Vec<&str> = (spec.nodes().map(|n| n.id()))
         .filter(|id| !ordered.contains(id))
         .collect();
-    let mut reported: HashSet<Vec<&str>> = HashSet::new();
+    // Well-formed edges between nodes left out of the order, by index.
+    let edges: Vec<(usize, &str, &str)> = (spec.edges.iter().enumerate())
+        .filter(|(_, e)| spec.is_well_formed(e))
+        .map(|(i, e)| (i, e.from.as_str(), e.to.as_str()))
+        .filter(|(_, from, to)| !ordered.contains(from) && !ordered.contains(to))
+        .collect();
+    let mut grouped: HashSet<&str> = HashSet::new();
     for &start in &stuck {
-        let Some(cycle) = cycle_through_ancestors(spec, start, &ordered) else {
-            continue;
-        };
-        let mut key = cycle.clone();
-        key.sort_unstable();
-        if !reported.insert(key) {
+        if grouped.contains(start) {
             continue;
         }
-        let (from, to) = (cycle[0], cycle[1 % cycle.len()]);
-        let first = spec.edges.iter().position(|e| e.from == from && e.to == to);
-        let path = first.map_or("edges".to_owned(), |i| format!("edges[{i}]"));
-        let mut text: Vec<&str> = cycle.clone();
-        text.push(cycle[0]);
-        out.add(path, format!("closes a cycle: {}", text.join(" -> ")));
+        let downstream = reachable(&edges, start, |&(_, from, to)| (from, to));
+        let upstream = reachable(&edges, start, |&(_, from, to)| (to, from));
+        let group: HashSet<&str> = downstream.intersection(&upstream).copied().collect();
+        grouped.extend(&group);
+        let Some(mut cycle) = cycle_in(&edges, start, &group) else {
+            continue;
+        };
+        let first = (0..cycle.len()).min_by_key(|&k| cycle[k].0).unwrap_or(0);
+        cycle.rotate_left(first);
+        let mut text: Vec<&str> = cycle.iter().map(|&(_, from, _)| from).collect();
+        text.push(cycle[0].1);
+        out.add(
+            format!("edges[{}]", cycle[0].0),
+            format!("closes a cycle: {}", text.join(" -> ")),
+        );
     }
 }
 
-/// Walks back from `start` over predecessors that are not ordered until a
-/// node repeats, and returns that cycle in edge direction.
-fn cycle_through_ancestors<'a>(
-    spec: &'a JobSpec,
+type IndexedEdge<'a> = (usize, &'a str, &'a str);
+
+/// The nodes reachable from `start` (itself included) along `edges`, each
+/// oriented by `ends` as (from, to).
+fn reachable<'a>(
+    edges: &[IndexedEdge<'a>],
     start: &'a str,
-    ordered: &HashSet<&str>,
-) -> Option<Vec<&'a str>> {
-    let mut walk: Vec<&str> = vec![start];
+    ends: impl Fn(&IndexedEdge<'a>) -> (&'a str, &'a str),
+) -> HashSet<&'a str> {
+    let mut seen = HashSet::from([start]);
+    let mut todo = vec![start];
+    while let Some(here) = todo.pop() {
+        for (from, to) in edges.iter().map(&ends) {
+            if from == here && seen.insert(to) {
+                todo.push(to);
+            }
+        }
+    }
+    seen
+}
+
+/// A cycle through nodes of `group` (nodes that all reach each other), as
+/// its edges in order; `None` when the group is one node without a loop.
+fn cycle_in<'a>(
+    edges: &[IndexedEdge<'a>],
+    start: &'a str,
+    group: &HashSet<&str>,
+) -> Option<Vec<IndexedEdge<'a>>> {
+    // Walk back over predecessors until a node repeats. `walk[k + 1]` feeds
+    // `walk[k]` through `steps[k]`.
+    let mut walk = vec![start];
+    let mut steps: Vec<IndexedEdge<'a>> = Vec::new();
     loop {
         let here = *walk.last()?;
-        let previous = spec
-            .edges
+        let step = *edges
             .iter()
-            .filter(|e| e.to == here && !ordered.contains(e.from.as_str()))
-            .find(|e| spec.node(&e.from).is_some())?;
-        if let Some(at) = walk.iter().position(|id| *id == previous.from) {
-            let mut cycle = walk.split_off(at);
-            cycle.reverse();
+            .find(|(_, from, to)| *to == here && group.contains(from))?;
+        if let Some(at) = walk.iter().position(|id| *id == step.1) {
+            let mut cycle = vec![step];
+            cycle.extend(steps[at..].iter().rev());
             return Some(cycle);
         }
-        walk.push(&previous.from);
+        walk.push(step.1);
+        steps.push(step);
     }
 }
 

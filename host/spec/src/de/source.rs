@@ -32,7 +32,8 @@ impl<'de> Visitor<'de> for SourceVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SourceSpec, A::Error> {
         let mut m = TaggedMap::new(map, &SOURCE_FIELDS);
-        let (mut id, mut parallelism, mut watermark, mut on_decode_error) = (None, None, None, None);
+        let (mut id, mut parallelism, mut watermark, mut on_decode_error) =
+            (None, None, None, None);
         let (mut path, mut format, mut key_field, mut timestamp_field) = (None, None, None, None);
         let (mut count, mut keys, mut start_ms, mut value) = (None, None, None, None);
         while let Some(field) = m.next_field()? {
