@@ -1,1 +1,20 @@
-//! The Wasm side of a worker: engine, component cache, sandboxed instances and the host side of the WIT imports.
+#![doc = include_str!("../README.md")]
+
+mod engine;
+mod error;
+mod host;
+mod imports;
+mod limits;
+mod metrics;
+mod module;
+mod operator;
+mod udf;
+
+pub use engine::WasmEngine;
+pub use error::{CallKind, Result, TrapCause, WasmError};
+pub use host::TaskInfo;
+pub use limits::SandboxLimits;
+pub use metrics::{Histogram, OperatorMetrics};
+pub use module::{Module, WorldKind};
+pub use operator::{InstanceSetup, OperatorInstance, OperatorOutput};
+pub use udf::UdfInstance;

@@ -10,6 +10,9 @@ pub mod operator {
     wasmtime::component::bindgen!({
         path: "../../wit/operator@0.1.0",
         world: "operator",
+        // Every import may trap: that is how the host stops a guest that goes
+        // over a limit (output size) or hits a host fault.
+        imports: { default: trappable },
     });
 }
 
@@ -18,6 +21,7 @@ pub mod udf {
     wasmtime::component::bindgen!({
         path: "../../wit/operator@0.1.0",
         world: "udf",
+        imports: { default: trappable },
         with: {
             "weir:operator/types": crate::operator::weir::operator::types,
             "weir:operator/log": crate::operator::weir::operator::log,

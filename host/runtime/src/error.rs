@@ -1,0 +1,94 @@
+use weir_connectors::ConnectorError;
+use weir_wasm::WasmError;
+
+/// Why a job could not start or failed while running.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// An operator's module is not where the spec says.
+    #[error("operator {operator}: module `{module}` not found (looked in: {searched})")]
+    ModuleNotFound {
+        /// Operator id.
+        operator: String,
+        /// The spec's `module` value.
+        module: String,
+        /// Where it was looked for.
+        searched: String,
+    },
+    /// An operator's module could not be loaded or does not fit the world.
+    #[error("operator {operator}: {source}")]
+    Module {
+        /// Operator id.
+        operator: String,
+        /// What went wrong.
+        source: WasmError,
+    },
+    /// A guest failed, trapped or went over a limit.
+    #[error(transparent)]
+    Wasm(#[from] WasmError),
+    /// A source or sink failed.
+    #[error("{node} subtask {subtask}: {source}")]
+    Connector {
+        /// Source or sink id.
+        node: String,
+        /// Subtask index.
+        subtask: u32,
+        /// What went wrong.
+        source: ConnectorError,
+    },
+    /// A record on a keyed edge has no usable key.
+    #[error("edge {edge}: {detail}")]
+    MissingKey {
+        /// The edge (`from → to`).
+        edge: String,
+        /// Why.
+        detail: String,
+    },
+    /// A consumer stopped (because another task failed).
+    #[error("edge {edge}: the consumer stopped")]
+    DownstreamGone {
+        /// The edge.
+        edge: String,
+    },
+    /// Every producer of a task stopped before ending its stream (because
+    /// another task failed).
+    #[error("task {task}: its inputs stopped before the end of the stream")]
+    UpstreamGone {
+        /// The task (its head node and subtask).
+        task: String,
+    },
+    /// The job was cancelled.
+    #[error("the job was cancelled")]
+    Cancelled,
+    /// A task thread panicked (a bug in Weir, not in a guest).
+    #[error("task {task} panicked: {message}")]
+    Panicked {
+        /// The task.
+        task: String,
+        /// The panic message.
+        message: String,
+    },
+    /// A task thread could not be started.
+    #[error("cannot start a thread for task {task}: {source}")]
+    Spawn {
+        /// The task.
+        task: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+impl RuntimeError {
+    /// True for errors that only follow from another task's failure; the
+    /// runner reports the first error that is not one of these.
+    pub fn is_secondary(&self) -> bool {
+        matches!(
+            self,
+            RuntimeError::DownstreamGone { .. }
+                | RuntimeError::UpstreamGone { .. }
+                | RuntimeError::Cancelled
+        )
+    }
+}
+
+/// Result of this crate.
+pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;
