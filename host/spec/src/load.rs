@@ -294,6 +294,8 @@ edges:
             serde_json::json!({ "field": "account" })
         );
         assert_eq!(json["sources"][0]["type"], "file");
+        let from_json: JobSpec = serde_json::from_value(json).unwrap();
+        assert_eq!(from_json, spec);
     }
 
     #[test]

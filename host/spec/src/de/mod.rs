@@ -223,3 +223,37 @@ impl Visitor<'_> for KindSeed {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static FIELDS: TaggedFields = TaggedFields {
+        what: "thing",
+        common: &["id"],
+        kinds: &[("a", &["x", "shared"]), ("b", &["shared", "y"])],
+    };
+
+    #[test]
+    fn expected_lists_type_common_then_kind_fields_once() {
+        assert_eq!(FIELDS.expected(None), ["type", "id", "x", "shared", "y"]);
+        assert_eq!(FIELDS.expected(Some("b")), ["type", "id", "shared", "y"]);
+    }
+
+    #[test]
+    fn accepts_checks_the_kind() {
+        assert!(
+            FIELDS.accepts("a", "x") && FIELDS.accepts("a", "id") && FIELDS.accepts("a", "type")
+        );
+        assert!(!FIELDS.accepts("b", "x"));
+        assert_eq!(FIELDS.known("y"), Some("y"));
+        assert_eq!(FIELDS.known("z"), None);
+    }
+
+    #[test]
+    fn one_of_reads_naturally() {
+        assert_eq!(one_of(&["a"]), "`a`");
+        assert_eq!(one_of(&["a", "b"]), "`a` or `b`");
+        assert_eq!(one_of(&["a", "b", "c"]), "one of `a`, `b`, `c`");
+    }
+}
