@@ -1,1 +1,40 @@
-//! The Rust SDK for Weir operators: implement a trait, call one export macro.
+#![doc = include_str!("../README.md")]
+
+// Lets generated bindings and macros name this crate `weir_sdk` from inside it.
+extern crate self as weir_sdk;
+
+mod context;
+mod error;
+mod export;
+mod host;
+pub mod log;
+pub mod metrics;
+mod operator;
+mod record;
+mod runtime;
+pub mod state;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
+pub mod window;
+
+pub use context::{Context, OpenContext, TaskInfo, Timers};
+pub use error::{Error, HostError, Result};
+pub use operator::{Operator, Udf};
+pub use record::{Record, TimeDomain, Timer};
+
+/// The names most operators need: `use weir_sdk::prelude::*;`.
+pub mod prelude {
+    pub use crate::state::{ListState, MapState, StateDescriptor, ValueState};
+    pub use crate::{
+        Context, Error, OpenContext, Operator, Record, Result, TimeDomain, Timer, Udf, bail,
+    };
+}
+
+/// What the export macros expand to. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(target_arch = "wasm32")]
+    pub use crate::host::wasm::{export, operator_world, udf_world};
+    #[cfg(target_arch = "wasm32")]
+    pub use wit_bindgen;
+}

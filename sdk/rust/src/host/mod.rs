@@ -1,0 +1,24 @@
+//! The calls the SDK makes into its host, as one `sys` module of plain
+//! functions with the same signatures on every target.
+//!
+//! On `wasm32` they are the WIT imports (bindings generated in `wasm.rs`);
+//! elsewhere they go to the in-process host of [`crate::testing`], so the same
+//! operator code runs natively in tests.
+
+/// The shape of a registered state (public only as part of the sealed
+/// `StateHandle` trait).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateKind {
+    Value,
+    Map,
+    List,
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod wasm;
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) use wasm::sys;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use crate::testing::host::sys;

@@ -1,0 +1,307 @@
+//! The WIT bindings (hidden) and the two halves of the glue around them:
+//! `sys`, the SDK's host calls as WIT imports, and `export`, the bodies of the
+//! exports that the export macros instantiate in a guest crate.
+//!
+//! Both worlds are generated with `pub_export_macro`, so wit-bindgen puts only
+//! each world's *imports* in this crate's custom sections and leaves the full
+//! world (with exports) to the `export!` macro expanded in the guest: a guest
+//! then exports exactly the world of the macro it calls.
+
+/// Bindings of the `operator` world.
+pub mod operator_world {
+    wit_bindgen::generate!({
+        path: "../../wit/operator@0.1.0",
+        world: "operator",
+        pub_export_macro: true,
+        export_macro_name: "export",
+        default_bindings_module: "weir_sdk::__private::operator_world",
+        runtime_path: "weir_sdk::__private::wit_bindgen",
+    });
+}
+
+/// Bindings of the `udf` world, sharing the `operator` world's types.
+pub mod udf_world {
+    wit_bindgen::generate!({
+        path: "../../wit/operator@0.1.0",
+        world: "udf",
+        pub_export_macro: true,
+        export_macro_name: "export",
+        default_bindings_module: "weir_sdk::__private::udf_world",
+        runtime_path: "weir_sdk::__private::wit_bindgen",
+        with: {
+            "weir:operator/types@0.1.0": weir_sdk::__private::operator_world::weir::operator::types,
+            "weir:operator/log@0.1.0": weir_sdk::__private::operator_world::weir::operator::log,
+        },
+    });
+}
+
+use operator_world::weir::operator::types as wit;
+use operator_world::weir::operator::{collector, context, log, metrics, state, timers};
+
+use crate::host::StateKind;
+use crate::{Error, HostError, Record, TaskInfo, TimeDomain, Timer};
+
+impl From<wit::Error> for HostError {
+    fn from(e: wit::Error) -> Self {
+        match e {
+            wit::Error::UnknownState(m) => HostError::UnknownState(m),
+            wit::Error::NoCurrentKey => HostError::NoCurrentKey,
+            wit::Error::InvalidArgument(m) => HostError::InvalidArgument(m),
+            wit::Error::QuotaExceeded(m) => HostError::QuotaExceeded(m),
+            wit::Error::UnknownOutput(m) => HostError::UnknownOutput(m),
+        }
+    }
+}
+
+impl From<Error> for wit::OperatorError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::InvalidConfig(m) => wit::OperatorError::InvalidConfig(m),
+            Error::BadInput(m) => wit::OperatorError::BadInput(m),
+            other => wit::OperatorError::Failed(other.to_string()),
+        }
+    }
+}
+
+impl From<wit::Record> for Record {
+    fn from(r: wit::Record) -> Self {
+        Record {
+            key: r.key,
+            value: r.value,
+            timestamp: r.timestamp,
+        }
+    }
+}
+
+impl From<Record> for wit::Record {
+    fn from(r: Record) -> Self {
+        wit::Record {
+            key: r.key,
+            value: r.value,
+            timestamp: r.timestamp,
+        }
+    }
+}
+
+impl From<wit::Timer> for Timer {
+    fn from(t: wit::Timer) -> Self {
+        Timer {
+            key: t.key,
+            timestamp: t.timestamp,
+            domain: match t.domain {
+                wit::TimeDomain::EventTime => TimeDomain::EventTime,
+                wit::TimeDomain::ProcessingTime => TimeDomain::ProcessingTime,
+            },
+        }
+    }
+}
+
+/// The SDK's host calls as WIT imports.
+pub(crate) mod sys {
+    use super::*;
+    use crate::log::Level;
+
+    pub(crate) fn state_register(
+        name: &str,
+        kind: StateKind,
+        ttl_ms: Option<u64>,
+    ) -> Result<u32, HostError> {
+        let kind = match kind {
+            StateKind::Value => state::StateKind::Value,
+            StateKind::Map => state::StateKind::Map,
+            StateKind::List => state::StateKind::List,
+        };
+        let descriptor = state::StateDescriptor {
+            name: name.to_owned(),
+            kind,
+            ttl_ms,
+        };
+        Ok(state::register(&descriptor)?)
+    }
+
+    pub(crate) fn state_clear(id: u32) -> Result<(), HostError> {
+        Ok(state::clear(id)?)
+    }
+
+    pub(crate) fn value_get(id: u32) -> Result<Option<Vec<u8>>, HostError> {
+        Ok(state::value_get(id)?)
+    }
+
+    pub(crate) fn value_set(id: u32, value: &[u8]) -> Result<(), HostError> {
+        Ok(state::value_set(id, value)?)
+    }
+
+    pub(crate) fn map_get(id: u32, map_key: &[u8]) -> Result<Option<Vec<u8>>, HostError> {
+        Ok(state::map_get(id, map_key)?)
+    }
+
+    pub(crate) fn map_put(id: u32, map_key: &[u8], value: &[u8]) -> Result<(), HostError> {
+        Ok(state::map_put(id, map_key, value)?)
+    }
+
+    pub(crate) fn map_remove(id: u32, map_key: &[u8]) -> Result<(), HostError> {
+        Ok(state::map_remove(id, map_key)?)
+    }
+
+    pub(crate) fn map_entries(id: u32) -> Result<Vec<(Vec<u8>, Vec<u8>)>, HostError> {
+        Ok(state::map_entries(id)?)
+    }
+
+    pub(crate) fn list_get(id: u32) -> Result<Vec<Vec<u8>>, HostError> {
+        Ok(state::list_get(id)?)
+    }
+
+    pub(crate) fn list_add(id: u32, value: &[u8]) -> Result<(), HostError> {
+        Ok(state::list_add(id, value)?)
+    }
+
+    pub(crate) fn list_update(id: u32, values: &[Vec<u8>]) -> Result<(), HostError> {
+        Ok(state::list_update(id, values)?)
+    }
+
+    pub(crate) fn register_event_time(at: i64) -> Result<(), HostError> {
+        Ok(timers::register_event_time(at)?)
+    }
+
+    pub(crate) fn delete_event_time(at: i64) -> Result<(), HostError> {
+        Ok(timers::delete_event_time(at)?)
+    }
+
+    pub(crate) fn register_processing_time(at: i64) -> Result<(), HostError> {
+        Ok(timers::register_processing_time(at)?)
+    }
+
+    pub(crate) fn delete_processing_time(at: i64) -> Result<(), HostError> {
+        Ok(timers::delete_processing_time(at)?)
+    }
+
+    fn to_wit(records: Vec<Record>) -> Vec<wit::Record> {
+        records.into_iter().map(Into::into).collect()
+    }
+
+    pub(crate) fn emit(records: Vec<Record>) -> Result<(), HostError> {
+        Ok(collector::emit(&to_wit(records))?)
+    }
+
+    pub(crate) fn emit_side(output: &str, records: Vec<Record>) -> Result<(), HostError> {
+        Ok(collector::emit_side(output, &to_wit(records))?)
+    }
+
+    pub(crate) fn set_current(index: u32) -> Result<(), HostError> {
+        Ok(context::set_current(index)?)
+    }
+
+    pub(crate) fn current_watermark() -> i64 {
+        context::current_watermark()
+    }
+
+    pub(crate) fn processing_time() -> i64 {
+        context::processing_time()
+    }
+
+    pub(crate) fn task_info() -> TaskInfo {
+        let t = context::task_info();
+        TaskInfo {
+            job_name: t.job_name,
+            operator_id: t.operator_id,
+            subtask_index: t.subtask_index,
+            parallelism: t.parallelism,
+            max_parallelism: t.max_parallelism,
+        }
+    }
+
+    pub(crate) fn log(level: Level, message: &str) {
+        let level = match level {
+            Level::Trace => log::Level::Trace,
+            Level::Debug => log::Level::Debug,
+            Level::Info => log::Level::Info,
+            Level::Warn => log::Level::Warn,
+            Level::Error => log::Level::Error,
+        };
+        log::log(level, message);
+    }
+
+    pub(crate) fn counter_add(name: &str, delta: u64) {
+        metrics::counter_add(name, delta);
+    }
+
+    pub(crate) fn gauge_set(name: &str, value: f64) {
+        metrics::gauge_set(name, value);
+    }
+
+    pub(crate) fn histogram_record(name: &str, value: f64) {
+        metrics::histogram_record(name, value);
+    }
+}
+
+/// The bodies of the exports; the export macros call these with the guest's
+/// instance slot.
+pub mod export {
+    use std::cell::RefCell;
+    use std::thread::LocalKey;
+
+    use super::wit;
+    use crate::{Error, Operator, Record, Result, Udf, runtime};
+
+    /// Where an export macro keeps the instance between calls.
+    pub type Slot<T> = LocalKey<RefCell<Option<T>>>;
+
+    fn with_instance<T>(
+        slot: &'static Slot<T>,
+        f: impl FnOnce(&mut T) -> Result<()>,
+    ) -> Result<()> {
+        slot.with_borrow_mut(|instance| match instance {
+            Some(instance) => f(instance),
+            None => Err(Error::failed("called before `open` succeeded")),
+        })
+    }
+
+    pub fn operator_open<O: Operator>(
+        slot: &'static Slot<O>,
+        config: String,
+    ) -> Result<(), wit::OperatorError> {
+        let op = runtime::open::<O>(&config)?;
+        slot.set(Some(op));
+        Ok(())
+    }
+
+    pub fn operator_process<O: Operator>(
+        slot: &'static Slot<O>,
+        batch: Vec<wit::Record>,
+    ) -> Result<(), wit::OperatorError> {
+        let batch = batch.into_iter().map(Record::from).collect();
+        Ok(with_instance(slot, |op| runtime::process(op, batch))?)
+    }
+
+    pub fn operator_on_timer<O: Operator>(
+        slot: &'static Slot<O>,
+        timers: Vec<wit::Timer>,
+    ) -> Result<(), wit::OperatorError> {
+        let timers = timers.into_iter().map(Into::into).collect();
+        Ok(with_instance(slot, |op| runtime::on_timer(op, timers))?)
+    }
+
+    pub fn operator_close<O: Operator>(slot: &'static Slot<O>) -> Result<(), wit::OperatorError> {
+        Ok(with_instance(slot, |op| runtime::close(op))?)
+    }
+
+    pub fn udf_open<U: Udf>(slot: &'static Slot<U>, config: String) -> Result<(), String> {
+        let udf = runtime::udf_open::<U>(&config).map_err(|e| e.to_string())?;
+        slot.set(Some(udf));
+        Ok(())
+    }
+
+    pub fn udf_transform<U: Udf>(
+        slot: &'static Slot<U>,
+        batch: Vec<wit::Record>,
+    ) -> Result<Vec<wit::Record>, String> {
+        let batch = batch.into_iter().map(Record::from).collect();
+        let mut out = Vec::new();
+        with_instance(slot, |udf| {
+            out = runtime::udf_transform(udf, batch)?;
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+        Ok(out.into_iter().map(Into::into).collect())
+    }
+}

@@ -1,0 +1,126 @@
+//! The body of every export, the same on Wasm and in the native harness:
+//! parse the config, make each element current, call user code, flush output.
+
+use serde::de::DeserializeOwned;
+
+use crate::host::sys;
+use crate::{Context, Error, OpenContext, Operator, Record, Result, Timer, Udf};
+
+/// Parses an operator's config. An absent config (`""`, `{}` or `null`) is
+/// accepted by any type that accepts `null` (such as `()` or `Option<T>`) or
+/// `{}` (a struct whose fields all have defaults).
+pub(crate) fn parse_config<C: DeserializeOwned>(text: &str) -> Result<C> {
+    let text = if text.trim().is_empty() { "null" } else { text };
+    let value =
+        serde_json::from_str(text).map_err(|e| Error::invalid_config(format!("not JSON: {e}")))?;
+    config_from_value(value)
+}
+
+/// Like [`parse_config`], from a parsed JSON value.
+pub(crate) fn config_from_value<C: DeserializeOwned>(value: serde_json::Value) -> Result<C> {
+    use serde_json::Value;
+    let other_empty = match &value {
+        Value::Null => Some(Value::Object(Default::default())),
+        Value::Object(m) if m.is_empty() => Some(Value::Null),
+        _ => None,
+    };
+    serde_json::from_value(value).or_else(|e| match other_empty {
+        Some(other) => serde_json::from_value(other).map_err(|_| Error::invalid_config(e)),
+        None => Err(Error::invalid_config(e)),
+    })
+}
+
+pub(crate) fn open<O: Operator>(config: &str) -> Result<O> {
+    let config = parse_config(config)?;
+    O::open(&mut OpenContext::new(), config)
+}
+
+/// Hands each record to `process`, telling the host about the current element
+/// only when the key changes.
+pub(crate) fn process<O: Operator>(op: &mut O, batch: Vec<Record>) -> Result<()> {
+    let mut ctx = Context::new();
+    for (i, record) in batch.into_iter().enumerate() {
+        let changed = ctx.set_current(record.key.as_deref(), record.timestamp);
+        if changed && i > 0 {
+            sys::set_current(index(i)?)?;
+        }
+        op.process(&mut ctx, record)?;
+    }
+    ctx.flush()
+}
+
+pub(crate) fn on_timer<O: Operator>(op: &mut O, timers: Vec<Timer>) -> Result<()> {
+    let mut ctx = Context::new();
+    for (i, timer) in timers.into_iter().enumerate() {
+        let changed = ctx.set_current(timer.key.as_deref(), Some(timer.timestamp));
+        if changed && i > 0 {
+            sys::set_current(index(i)?)?;
+        }
+        op.on_timer(&mut ctx, timer)?;
+    }
+    ctx.flush()
+}
+
+pub(crate) fn close<O: Operator>(op: &mut O) -> Result<()> {
+    let mut ctx = Context::new();
+    op.close(&mut ctx)?;
+    ctx.flush()
+}
+
+pub(crate) fn udf_open<U: Udf>(config: &str) -> Result<U> {
+    U::open(parse_config(config)?)
+}
+
+pub(crate) fn udf_transform<U: Udf>(udf: &mut U, batch: Vec<Record>) -> Result<Vec<Record>> {
+    let mut out = Vec::with_capacity(batch.len());
+    for record in batch {
+        let timestamp = record.timestamp;
+        let from = out.len();
+        udf.transform(record, &mut out)?;
+        for r in &mut out[from..] {
+            if r.timestamp.is_none() {
+                r.timestamp = timestamp;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn index(i: usize) -> Result<u32> {
+    u32::try_from(i).map_err(|_| Error::failed("batch longer than u32::MAX"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Cfg {
+        #[serde(default)]
+        n: u32,
+    }
+
+    #[test]
+    fn absent_config_is_accepted_by_unit_and_defaults() {
+        for text in ["", "{}", "null", " "] {
+            parse_config::<()>(text).unwrap();
+            assert_eq!(parse_config::<Option<u32>>(text).unwrap(), None, "{text:?}");
+            assert_eq!(parse_config::<Cfg>(text).unwrap(), Cfg { n: 0 }, "{text:?}");
+        }
+        assert_eq!(parse_config::<Cfg>(r#"{"n": 3}"#).unwrap(), Cfg { n: 3 });
+    }
+
+    #[test]
+    fn bad_config_is_invalid_config() {
+        assert!(matches!(
+            parse_config::<Cfg>("{"),
+            Err(Error::InvalidConfig(_))
+        ));
+        let err = parse_config::<Cfg>(r#"{"n": "x"}"#).unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig(m) if m.contains("invalid type")));
+        assert!(matches!(
+            parse_config::<()>("[1]"),
+            Err(Error::InvalidConfig(_))
+        ));
+    }
+}
