@@ -1,1 +1,24 @@
-//! Keyed state backends (heap; RocksDB later) and the timer service.
+#![doc = include_str!("../README.md")]
+
+mod backend;
+mod codec;
+mod descriptor;
+mod entry;
+mod error;
+mod hash;
+mod heap;
+mod registry;
+pub mod snapshot;
+mod timers;
+mod ttl;
+
+pub use backend::KeyedStateBackend;
+pub use descriptor::{KeyScope, StateDescriptor, StateId, StateKind};
+pub use entry::ENTRY_OVERHEAD;
+pub use error::{Result, StateError};
+pub use heap::{HeapBackend, HeapOptions};
+pub use timers::{
+    FiredTimer, TIMER_SNAPSHOT_MAGIC, TIMER_SNAPSHOT_VERSION, TimeDomain, TimerOptions,
+    TimerService,
+};
+pub use weir_types::KeyGroupRange;

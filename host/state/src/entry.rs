@@ -1,0 +1,46 @@
+//! What is stored per element, and what it counts against the quota.
+
+use std::collections::BTreeMap;
+
+/// Bytes counted per stored element (value, map entry or list element) on
+/// top of its payload: the write time every element carries for TTL. It also
+/// keeps empty values from being free.
+pub const ENTRY_OVERHEAD: u64 = 8;
+
+/// A stored value with the processing time of its last write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stamped {
+    pub(crate) written_at: i64,
+    pub(crate) value: Vec<u8>,
+}
+
+impl Stamped {
+    pub(crate) fn new(value: Vec<u8>, written_at: i64) -> Self {
+        Stamped { written_at, value }
+    }
+
+    /// Bytes this element counts, without any key.
+    #[inline]
+    pub(crate) fn size(&self) -> u64 {
+        self.value.len() as u64 + ENTRY_OVERHEAD
+    }
+}
+
+/// One key's map: ordered by map key bytes.
+pub(crate) type MapEntry = BTreeMap<Vec<u8>, Stamped>;
+
+/// Bytes one map item counts.
+#[inline]
+pub(crate) fn map_item_size(map_key: &[u8], item: &Stamped) -> u64 {
+    map_key.len() as u64 + item.size()
+}
+
+/// Bytes a whole map counts, without its key.
+pub(crate) fn map_size(map: &MapEntry) -> u64 {
+    map.iter().map(|(k, v)| map_item_size(k, v)).sum()
+}
+
+/// Bytes a whole list counts, without its key.
+pub(crate) fn list_size(list: &[Stamped]) -> u64 {
+    list.iter().map(Stamped::size).sum()
+}
