@@ -17,8 +17,5 @@ pub use descriptor::{KeyScope, StateDescriptor, StateId, StateKind};
 pub use entry::ENTRY_OVERHEAD;
 pub use error::{Result, StateError};
 pub use heap::{HeapBackend, HeapOptions};
-pub use timers::{
-    FiredTimer, TIMER_SNAPSHOT_MAGIC, TIMER_SNAPSHOT_VERSION, TimeDomain, TimerOptions,
-    TimerService,
-};
+pub use timers::{FiredTimer, TimeDomain, TimerOptions, TimerService};
 pub use weir_types::KeyGroupRange;

@@ -1,7 +1,12 @@
-//! The keyed-state snapshot format, version 1.
+//! The snapshot formats: keyed state and timers, version 1 each.
 //!
-//! One snapshot holds one key group. Integers are little-endian; `varint` is
+//! A snapshot holds one key group. Integers are little-endian; `varint` is
 //! unsigned LEB128; `bytes` is a varint length followed by that many bytes.
+//! Both formats are canonical: equal contents give equal bytes. Nothing may
+//! follow the last item. A restore decodes and checks a whole snapshot
+//! before it changes anything.
+//!
+//! # Keyed state (`WKGS`)
 //!
 //! ```text
 //! snapshot := magic "WKGS" | version u8 (= 1) | key_group u32
@@ -17,15 +22,27 @@
 //! ```
 //!
 //! Every registered state is listed, with or without entries in the key
-//! group, so a restore learns all names, kinds and TTLs. The encoding is
-//! canonical: equal contents give equal bytes. Nothing may follow the last
-//! state.
+//! group, so a restore learns all names, kinds and TTLs and maps them to its
+//! own ids by name.
+//!
+//! # Timers (`WTMR`)
+//!
+//! ```text
+//! snapshot := magic "WTMR" | version u8 (= 1) | key_group u32
+//!             | event: domain | processing: domain
+//! domain   := varint n_keys | (key bytes | varint n | timestamp i64 × n)*
+//! ```
+//!
+//! Keys are strictly ascending by bytes and each key's `n >= 1` timestamps
+//! strictly ascending.
 
 use std::collections::{BTreeMap, HashSet};
 
 use crate::codec::{Reader, invalid, put_bytes, put_header, put_i64, put_varint};
 use crate::entry::{MapEntry, Stamped, list_size, map_size};
 use crate::{Result, StateDescriptor, StateKind};
+
+pub use crate::timers::{TIMER_SNAPSHOT_MAGIC, TIMER_SNAPSHOT_VERSION};
 
 /// First bytes of a keyed-state snapshot.
 pub const STATE_SNAPSHOT_MAGIC: &[u8; 4] = b"WKGS";

@@ -31,13 +31,23 @@ pub struct HeapOptions {
 /// Lookups hash the borrowed key and never allocate; a key is copied only
 /// when it is first written. Maps are ordered (`BTreeMap`) so
 /// `map_entries` needs no sort.
-#[derive(Debug)]
 pub struct HeapBackend {
     range: KeyGroupRange,
     registry: Registry,
     /// One per owned key group, indexed by `key_group - range.start`.
     groups: Vec<Group>,
     usage: Usage,
+}
+
+impl std::fmt::Debug for HeapBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeapBackend")
+            .field("range", &self.range)
+            .field("states", &self.registry.by_name())
+            .field("state_bytes", &self.usage.total)
+            .field("max_state_bytes", &self.usage.limit)
+            .finish()
+    }
 }
 
 /// The state of one key group.

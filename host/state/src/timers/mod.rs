@@ -62,7 +62,6 @@ pub struct TimerOptions {
 /// assert!(timers.is_empty());
 /// # Ok::<(), weir_state::StateError>(())
 /// ```
-#[derive(Debug)]
 pub struct TimerService {
     range: KeyGroupRange,
     max_timers: Option<u64>,
@@ -172,7 +171,7 @@ impl TimerService {
     }
 
     /// Appends key group `key_group`'s timers to `out` in the timer snapshot
-    /// format (see [`TIMER_SNAPSHOT_MAGIC`]).
+    /// format (see [`crate::snapshot`]).
     pub fn snapshot_key_group(&self, key_group: u32, out: &mut Vec<u8>) -> Result<()> {
         self.check_owned(key_group)?;
         snapshot::encode(
@@ -226,5 +225,16 @@ impl TimerService {
             TimeDomain::EventTime => &mut self.event,
             TimeDomain::ProcessingTime => &mut self.processing,
         }
+    }
+}
+
+impl std::fmt::Debug for TimerService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimerService")
+            .field("range", &self.range)
+            .field("event_timers", &self.event.len())
+            .field("processing_timers", &self.processing.len())
+            .field("max_timers", &self.max_timers)
+            .finish()
     }
 }

@@ -1,17 +1,5 @@
-//! The timer snapshot format, version 1.
-//!
-//! One snapshot holds one key group's timers of both domains. Integers are
-//! little-endian; `varint` is unsigned LEB128; `bytes` is a varint length
-//! followed by that many bytes.
-//!
-//! ```text
-//! snapshot := magic "WTMR" | version u8 (= 1) | key_group u32
-//!             | event: domain | processing: domain
-//! domain   := varint n_keys | (key bytes | varint n | timestamp i64 × n)*
-//! ```
-//!
-//! Keys are strictly ascending by bytes and each key's `n >= 1` timestamps
-//! strictly ascending, so the encoding is canonical. Nothing may follow.
+//! Encoding and decoding of timer snapshots; the format is specified in
+//! [`crate::snapshot`].
 
 use crate::codec::{Reader, invalid, put_bytes, put_header, put_i64, put_varint};
 use crate::{Result, StateError};
