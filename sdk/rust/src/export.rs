@@ -1,12 +1,17 @@
 //! The export macros: one call turns an [`Operator`](crate::Operator) or a
 //! [`Udf`](crate::Udf) into the exports of its WIT world.
 //!
-//! On `wasm32` a macro defines the instance slot, implements the generated
-//! `Guest` trait by calling the SDK's runtime, and emits wit-bindgen's export
-//! glue together with the custom section describing *its* world, so a guest
-//! exports exactly the world it implements (see the crate README). On other
-//! targets it only checks that the type implements the trait, so a guest
-//! crate also builds natively for its harness tests.
+//! On `wasm32` a macro generates, in a hidden module of the guest crate, the
+//! bindings of its world's exports (all imported interfaces are taken from
+//! the SDK with wit-bindgen's `with`), implements the generated `Guest` trait
+//! by calling the SDK's runtime, and exports it. The world's custom section
+//! is thus emitted by the guest crate and names exactly the world it
+//! implements (see the crate README). On other targets the macro only checks
+//! that the type implements the trait, so a guest crate also builds natively
+//! for its harness tests.
+//!
+//! The macros name the SDK `weir_sdk` in generated code: depend on it under
+//! that name, and call the macro once per guest crate, at module level.
 
 /// Exports an [`Operator`](crate::Operator) as the `operator` world:
 ///
@@ -20,52 +25,63 @@
 /// }
 /// weir_sdk::export_operator!(Nop);
 /// ```
-///
-/// Call it once per guest crate.
 #[macro_export]
 macro_rules! export_operator {
     ($ty:ty) => {
+        #[doc(hidden)]
+        type __WeirExportedOperator = $ty;
+
         const _: fn() = || {
             fn implements_operator<T: $crate::Operator>() {}
-            implements_operator::<$ty>();
+            implements_operator::<__WeirExportedOperator>();
         };
 
         #[cfg(target_arch = "wasm32")]
-        const _: () = {
-            use $crate::__private::operator_world as __world;
+        #[doc(hidden)]
+        mod __weir_operator_export {
+            $crate::__weir_generate!(
+                world: "weir:operator/operator@0.1.0",
+                with: {
+                    "weir:operator/types@0.1.0": weir_sdk::__private::wit::types,
+                    "weir:operator/state@0.1.0": weir_sdk::__private::wit::state,
+                    "weir:operator/timers@0.1.0": weir_sdk::__private::wit::timers,
+                    "weir:operator/collector@0.1.0": weir_sdk::__private::wit::collector,
+                    "weir:operator/context@0.1.0": weir_sdk::__private::wit::context,
+                    "weir:operator/log@0.1.0": weir_sdk::__private::wit::log,
+                    "weir:operator/metrics@0.1.0": weir_sdk::__private::wit::metrics,
+                },
+            );
+
+            type Instance = super::__WeirExportedOperator;
 
             ::std::thread_local! {
-                static __WEIR_INSTANCE: ::core::cell::RefCell<::core::option::Option<$ty>> =
+                static INSTANCE: ::core::cell::RefCell<::core::option::Option<Instance>> =
                     const { ::core::cell::RefCell::new(::core::option::Option::None) };
             }
 
-            struct __WeirOperator;
+            struct Exports;
 
-            impl __world::Guest for __WeirOperator {
-                fn open(
-                    config: ::std::string::String,
-                ) -> ::core::result::Result<(), __world::OperatorError> {
-                    $crate::__private::export::operator_open(&__WEIR_INSTANCE, config)
+            impl Guest for Exports {
+                fn open(config: ::std::string::String) -> ::core::result::Result<(), OperatorError> {
+                    $crate::__private::export::operator_open(&INSTANCE, config)
                 }
                 fn process(
-                    batch: ::std::vec::Vec<__world::Record>,
-                ) -> ::core::result::Result<(), __world::OperatorError> {
-                    $crate::__private::export::operator_process(&__WEIR_INSTANCE, batch)
+                    batch: ::std::vec::Vec<Record>,
+                ) -> ::core::result::Result<(), OperatorError> {
+                    $crate::__private::export::operator_process(&INSTANCE, batch)
                 }
                 fn on_timer(
-                    timers: ::std::vec::Vec<__world::Timer>,
-                ) -> ::core::result::Result<(), __world::OperatorError> {
-                    $crate::__private::export::operator_on_timer(&__WEIR_INSTANCE, timers)
+                    timers: ::std::vec::Vec<Timer>,
+                ) -> ::core::result::Result<(), OperatorError> {
+                    $crate::__private::export::operator_on_timer(&INSTANCE, timers)
                 }
-                fn close() -> ::core::result::Result<(), __world::OperatorError> {
-                    $crate::__private::export::operator_close(&__WEIR_INSTANCE)
+                fn close() -> ::core::result::Result<(), OperatorError> {
+                    $crate::__private::export::operator_close(&INSTANCE)
                 }
             }
 
-            $crate::__private::operator_world::export!(
-                __WeirOperator with_types_in $crate::__private::operator_world
-            );
-        };
+            export!(Exports);
+        }
     };
 }
 
@@ -84,44 +100,49 @@ macro_rules! export_operator {
 /// }
 /// weir_sdk::export_udf!(Echo);
 /// ```
-///
-/// Call it once per guest crate.
 #[macro_export]
 macro_rules! export_udf {
     ($ty:ty) => {
+        #[doc(hidden)]
+        type __WeirExportedUdf = $ty;
+
         const _: fn() = || {
             fn implements_udf<T: $crate::Udf>() {}
-            implements_udf::<$ty>();
+            implements_udf::<__WeirExportedUdf>();
         };
 
         #[cfg(target_arch = "wasm32")]
-        const _: () = {
-            use $crate::__private::udf_world as __world;
+        #[doc(hidden)]
+        mod __weir_udf_export {
+            $crate::__weir_generate!(
+                world: "weir:operator/udf@0.1.0",
+                with: {
+                    "weir:operator/types@0.1.0": weir_sdk::__private::wit::types,
+                    "weir:operator/log@0.1.0": weir_sdk::__private::wit::log,
+                },
+            );
+
+            type Instance = super::__WeirExportedUdf;
 
             ::std::thread_local! {
-                static __WEIR_INSTANCE: ::core::cell::RefCell<::core::option::Option<$ty>> =
+                static INSTANCE: ::core::cell::RefCell<::core::option::Option<Instance>> =
                     const { ::core::cell::RefCell::new(::core::option::Option::None) };
             }
 
-            struct __WeirUdf;
+            struct Exports;
 
-            impl __world::Guest for __WeirUdf {
-                fn open(
-                    config: ::std::string::String,
-                ) -> ::core::result::Result<(), ::std::string::String> {
-                    $crate::__private::export::udf_open(&__WEIR_INSTANCE, config)
+            impl Guest for Exports {
+                fn open(config: ::std::string::String) -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__private::export::udf_open(&INSTANCE, config)
                 }
                 fn transform(
-                    batch: ::std::vec::Vec<__world::Record>,
-                ) -> ::core::result::Result<::std::vec::Vec<__world::Record>, ::std::string::String>
-                {
-                    $crate::__private::export::udf_transform(&__WEIR_INSTANCE, batch)
+                    batch: ::std::vec::Vec<Record>,
+                ) -> ::core::result::Result<::std::vec::Vec<Record>, ::std::string::String> {
+                    $crate::__private::export::udf_transform(&INSTANCE, batch)
                 }
             }
 
-            $crate::__private::udf_world::export!(
-                __WeirUdf with_types_in $crate::__private::udf_world
-            );
-        };
+            export!(Exports);
+        }
     };
 }

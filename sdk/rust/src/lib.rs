@@ -3,6 +3,9 @@
 // Lets generated bindings and macros name this crate `weir_sdk` from inside it.
 extern crate self as weir_sdk;
 
+// `__weir_generate!`, written by build.rs.
+include!(concat!(env!("OUT_DIR"), "/generate.rs"));
+
 mod context;
 mod error;
 mod export;
@@ -34,7 +37,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     #[cfg(target_arch = "wasm32")]
-    pub use crate::host::wasm::{export, operator_world, udf_world};
+    pub use crate::host::wasm::{bindings as wit, export};
     #[cfg(target_arch = "wasm32")]
     pub use wit_bindgen;
 }

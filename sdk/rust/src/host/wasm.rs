@@ -1,42 +1,36 @@
-//! The WIT bindings (hidden) and the two halves of the glue around them:
-//! `sys`, the SDK's host calls as WIT imports, and `export`, the bodies of the
-//! exports that the export macros instantiate in a guest crate.
+//! The WIT imports (hidden generated bindings) and the glue around them:
+//! `sys`, the SDK's host calls, and `export`, the bodies of the exports that
+//! the export macros instantiate in a guest crate.
 //!
-//! Both worlds are generated with `pub_export_macro`, so wit-bindgen puts only
-//! each world's *imports* in this crate's custom sections and leaves the full
-//! world (with exports) to the `export!` macro expanded in the guest: a guest
-//! then exports exactly the world of the macro it calls.
+//! The bindings here come from an SDK-only world, `weir:sdk/imports`, that
+//! imports every interface and exports nothing. The bindings of the exports
+//! are generated in the guest crate by the export macro, so each guest carries
+//! exactly one world with exports — its own (see the crate README).
 
-/// Bindings of the `operator` world.
-pub mod operator_world {
-    wit_bindgen::generate!({
-        path: "../../wit/operator@0.1.0",
-        world: "operator",
-        pub_export_macro: true,
-        export_macro_name: "export",
-        default_bindings_module: "weir_sdk::__private::operator_world",
-        runtime_path: "weir_sdk::__private::wit_bindgen",
-    });
+/// Bindings of every `weir:operator` interface, as imports.
+pub mod bindings {
+    __weir_generate!(
+        inline: "
+            package weir:sdk;
+            world imports {
+                import weir:operator/state@0.1.0;
+                import weir:operator/timers@0.1.0;
+                import weir:operator/collector@0.1.0;
+                import weir:operator/context@0.1.0;
+                import weir:operator/log@0.1.0;
+                import weir:operator/metrics@0.1.0;
+            }
+        ",
+        world: "weir:sdk/imports",
+        generate_unused_types: true,
+        generate_all,
+    );
+
+    pub use weir::operator::*;
 }
 
-/// Bindings of the `udf` world, sharing the `operator` world's types.
-pub mod udf_world {
-    wit_bindgen::generate!({
-        path: "../../wit/operator@0.1.0",
-        world: "udf",
-        pub_export_macro: true,
-        export_macro_name: "export",
-        default_bindings_module: "weir_sdk::__private::udf_world",
-        runtime_path: "weir_sdk::__private::wit_bindgen",
-        with: {
-            "weir:operator/types@0.1.0": weir_sdk::__private::operator_world::weir::operator::types,
-            "weir:operator/log@0.1.0": weir_sdk::__private::operator_world::weir::operator::log,
-        },
-    });
-}
-
-use operator_world::weir::operator::types as wit;
-use operator_world::weir::operator::{collector, context, log, metrics, state, timers};
+use self::bindings::types as wit;
+use self::bindings::{collector, context, log, metrics, state, timers};
 
 use crate::host::StateKind;
 use crate::{Error, HostError, Record, TaskInfo, TimeDomain, Timer};
@@ -200,7 +194,7 @@ pub(crate) mod sys {
     }
 
     pub(crate) fn task_info() -> TaskInfo {
-        let t = context::task_info();
+        let t = context::task();
         TaskInfo {
             job_name: t.job_name,
             operator_id: t.operator_id,
