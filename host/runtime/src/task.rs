@@ -8,7 +8,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use weir_connectors::{SourcePoll, WatermarkGenerator};
 use weir_spec::{LoadedSpec, NodeRef};
-use weir_state::{HeapBackend, HeapOptions, TimerService};
+use weir_state::{HeapBackend, HeapOptions, TimerOptions, TimerService};
 use weir_types::{Element, key_group_range};
 use weir_wasm::{
     InstanceSetup, Module, OperatorInstance, SandboxLimits, TaskInfo, UdfInstance, WorldKind,
@@ -120,8 +120,8 @@ fn build_node(
                     max_parallelism: spec.max_parallelism,
                 },
                 keyed,
-                backend: Box::new(HeapBackend::new(range, HeapOptions::default())),
-                timers: TimerService::new(),
+                backend: Box::new(HeapBackend::new(range.clone(), HeapOptions::default())),
+                timers: TimerService::new(range.clone(), TimerOptions::default()),
                 limits: SandboxLimits {
                     memory_bytes: op.limits.memory_mb << 20,
                     call_timeout: Duration::from_millis(op.limits.call_timeout_ms),

@@ -1,5 +1,3 @@
-use std::sync::Arc;
-
 use wasmtime::component::{Component, HasSelf, Linker};
 
 use crate::engine::WasmEngine;

@@ -15,7 +15,7 @@ impl Host for HostState {
     }
 
     fn current_key(&mut self) -> wasmtime::Result<Option<Vec<u8>>> {
-        Ok(self.current_key().map(<[u8]>::to_vec))
+        Ok(HostState::current_key(self).map(<[u8]>::to_vec))
     }
 
     fn current_watermark(&mut self) -> wasmtime::Result<i64> {

@@ -19,13 +19,12 @@ impl HostState {
             return Ok(Err(Error::NoCurrentKey));
         };
         let result = if register {
-            timers.register(domain, scope.key_group, scope.key, at)
+            timers.register(domain, scope, at)
         } else {
-            timers.delete(domain, scope.key_group, scope.key, at);
-            Ok(())
+            timers.delete(domain, scope, at)
         };
         match result {
-            Ok(()) => Ok(Ok(())),
+            Ok(_) => Ok(Ok(())),
             Err(e @ StateError::QuotaExceeded { .. }) => {
                 Ok(Err(Error::QuotaExceeded(e.to_string())))
             }
