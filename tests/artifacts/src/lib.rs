@@ -1,1 +1,3 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+include!(concat!(env!("OUT_DIR"), "/artifacts.rs"));

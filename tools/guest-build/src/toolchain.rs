@@ -50,22 +50,7 @@ impl Toolchain {
     /// Fails with [`BuildError::NoToolchain`] saying what was checked and what
     /// to install.
     pub fn detect() -> Result<Toolchain, BuildError> {
-        let prebuilt = Self::detect_prebuilt();
-        if let Ok(toolchain) = prebuilt {
-            return Ok(toolchain);
-        }
-        let debian = Self::detect_debian();
-        if let Ok(toolchain) = debian {
-            return Ok(toolchain);
-        }
-        let reasons = [prebuilt.err(), debian.err()];
-        let [Some(prebuilt), Some(debian)] = reasons else {
-            unreachable!("both routes failed")
-        };
-        Err(BuildError::NoToolchain(format!(
-            "no toolchain can compile {WASM_TARGET} guests.\n\
-             Checked:\n  - rustup/prebuilt: {prebuilt}\n  - Debian rustc-web: {debian}\n{INSTALL_HINT}"
-        )))
+        choose(Self::detect_prebuilt(), Self::detect_debian)
     }
 
     /// The route this toolchain takes.
@@ -164,6 +149,26 @@ impl fmt::Display for Toolchain {
     }
 }
 
+/// The prebuilt route if it works, else the Debian one, else an error that
+/// gives both reasons and what to install.
+fn choose(
+    prebuilt: Result<Toolchain, String>,
+    debian: impl FnOnce() -> Result<Toolchain, String>,
+) -> Result<Toolchain, BuildError> {
+    let prebuilt = match prebuilt {
+        Ok(toolchain) => return Ok(toolchain),
+        Err(why) => why,
+    };
+    let debian = match debian() {
+        Ok(toolchain) => return Ok(toolchain),
+        Err(why) => why,
+    };
+    Err(BuildError::NoToolchain(format!(
+        "no toolchain can compile {WASM_TARGET} guests.\n\
+         Checked:\n  - rustup/prebuilt: {prebuilt}\n  - Debian rustc-web: {debian}\n{INSTALL_HINT}"
+    )))
+}
+
 /// Runs `rustc ARGS` with a clean environment and returns its stdout.
 fn rustc_output(rustc: &Path, args: &[&str]) -> Result<String, String> {
     let mut command = Command::new(rustc);
@@ -234,16 +239,43 @@ mod tests {
         assert!(version_tuple("1.96.0") >= MIN_DEBIAN_RUSTC);
     }
 
+    fn toolchain(route: Route) -> Toolchain {
+        Toolchain {
+            route,
+            cargo: "cargo".into(),
+            rustc: "rustc".into(),
+            linker: None,
+            release: "1.96.0".into(),
+        }
+    }
+
     #[test]
-    fn detect_finds_a_route_or_explains_what_to_install() {
+    fn the_prebuilt_route_wins_and_debian_is_the_fallback() {
+        let chosen = choose(Ok(toolchain(Route::Prebuilt)), || panic!("not checked")).unwrap();
+        assert_eq!(chosen.route(), Route::Prebuilt);
+        let chosen = choose(Err("no".into()), || Ok(toolchain(Route::DebianBuildStd))).unwrap();
+        assert_eq!(chosen.route(), Route::DebianBuildStd);
+    }
+
+    #[test]
+    fn without_a_route_the_error_says_why_and_what_to_install() {
+        let Err(BuildError::NoToolchain(message)) = choose(Err("no wasm std".into()), || {
+            Err("/usr/bin/rustc is not installed".into())
+        }) else {
+            panic!("expected NoToolchain");
+        };
+        assert!(message.contains("no wasm std"));
+        assert!(message.contains("/usr/bin/rustc is not installed"));
+        assert!(message.contains("rustup target add wasm32-unknown-unknown"));
+        assert!(message.contains("apt-get install -y rustc-web cargo-web rust-web-src lld-15"));
+        assert!(message.contains("scripts/install-toolchain.sh"));
+    }
+
+    #[test]
+    fn detect_finds_a_route_or_explains_itself() {
         match Toolchain::detect() {
-            Ok(toolchain) => assert!(!toolchain.to_string().is_empty()),
-            Err(BuildError::NoToolchain(message)) => {
-                assert!(message.contains("rustup target add wasm32-unknown-unknown"));
-                assert!(message.contains("rustc-web cargo-web rust-web-src lld-15"));
-                assert!(message.contains("scripts/install-toolchain.sh"));
-            }
-            Err(other) => panic!("unexpected error: {other}"),
+            Ok(toolchain) => assert!(toolchain.to_string().contains("1.")),
+            Err(error) => assert!(matches!(error, BuildError::NoToolchain(_)), "{error}"),
         }
     }
 }
