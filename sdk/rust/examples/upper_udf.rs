@@ -15,7 +15,10 @@ impl Udf for Upper {
 
     fn transform(&mut self, record: Record, out: &mut Vec<Record>) -> Result<()> {
         let upper = record.value_str()?.to_uppercase();
-        out.push(Record { value: upper.into_bytes(), ..record });
+        out.push(Record {
+            value: upper.into_bytes(),
+            ..record
+        });
         Ok(())
     }
 }

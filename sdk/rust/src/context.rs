@@ -1,5 +1,7 @@
 //! What operator code can see and do during a call.
 
+use std::cell::Cell;
+
 use crate::host::sys;
 use crate::state::{ListState, MapState, StateDescriptor, StateHandle, ValueState};
 use crate::{Record, Result};
@@ -74,7 +76,7 @@ impl OpenContext {
 pub struct Context {
     key: Option<Vec<u8>>,
     timestamp: Option<i64>,
-    watermark: Option<i64>,
+    watermark: Cell<Option<i64>>,
     main: Vec<Record>,
     side: Vec<(String, Vec<Record>)>,
 }
@@ -107,8 +109,15 @@ impl Context {
 
     /// The operator's event-time watermark (minimum over its inputs). It does
     /// not change during a call.
-    pub fn watermark(&mut self) -> i64 {
-        *self.watermark.get_or_insert_with(sys::current_watermark)
+    pub fn watermark(&self) -> i64 {
+        match self.watermark.get() {
+            Some(w) => w,
+            None => {
+                let w = sys::current_watermark();
+                self.watermark.set(Some(w));
+                w
+            }
+        }
     }
 
     /// The worker's wall clock in milliseconds since the Unix epoch.
@@ -139,7 +148,15 @@ impl Context {
     }
 
     /// Timers of the current key.
-    pub fn timers(&mut self) -> Timers<'_> {
+    ///
+    /// ```
+    /// # use weir_sdk::prelude::*;
+    /// # fn f(ctx: &mut Context) -> Result<()> {
+    /// ctx.timers().register_event_time(ctx.timestamp().unwrap_or(0) + 1_000)?;
+    /// ctx.timers().register_processing_time(ctx.processing_time() + 60_000)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn timers(&self) -> Timers<'_> {
         Timers { _ctx: self }
     }
 
@@ -166,27 +183,27 @@ impl Context {
 /// twice keeps one timer.
 #[derive(Debug)]
 pub struct Timers<'a> {
-    _ctx: &'a mut Context,
+    _ctx: &'a Context,
 }
 
 impl Timers<'_> {
     /// A timer that fires when the watermark reaches `at`.
-    pub fn register_event_time(&mut self, at: i64) -> Result<()> {
+    pub fn register_event_time(&self, at: i64) -> Result<()> {
         Ok(sys::register_event_time(at)?)
     }
 
     /// Deletes the event-time timer at `at`, if any.
-    pub fn delete_event_time(&mut self, at: i64) -> Result<()> {
+    pub fn delete_event_time(&self, at: i64) -> Result<()> {
         Ok(sys::delete_event_time(at)?)
     }
 
     /// A timer that fires when the wall clock reaches `at`.
-    pub fn register_processing_time(&mut self, at: i64) -> Result<()> {
+    pub fn register_processing_time(&self, at: i64) -> Result<()> {
         Ok(sys::register_processing_time(at)?)
     }
 
     /// Deletes the processing-time timer at `at`, if any.
-    pub fn delete_processing_time(&mut self, at: i64) -> Result<()> {
+    pub fn delete_processing_time(&self, at: i64) -> Result<()> {
         Ok(sys::delete_processing_time(at)?)
     }
 }

@@ -43,7 +43,8 @@ impl Operator for Threshold {
         if n == 1 {
             // Forget this key's count `window_ms` after its first record.
             let ts = record.timestamp.unwrap_or_else(|| ctx.watermark());
-            ctx.timers().register_event_time(ts + self.config.window_ms)?;
+            ctx.timers()
+                .register_event_time(ts + self.config.window_ms)?;
         }
         if n == self.config.threshold {
             let key = record.key_str()?.unwrap_or("");
@@ -74,7 +75,10 @@ mod tests {
             Record::keyed("a", "x").with_timestamp(3),
         ])
         .unwrap();
-        assert_eq!(h.take_emitted(), vec![Record::new("a seen 2 times").with_timestamp(3)]);
+        assert_eq!(
+            h.take_emitted(),
+            vec![Record::new("a seen 2 times").with_timestamp(3)]
+        );
         assert_eq!(h.value::<u64>("b", "count"), Some(1));
 
         h.advance_watermark(101).unwrap();

@@ -14,6 +14,9 @@ pub enum StateKind {
     List,
 }
 
+/// The entries of one map state: encoded map keys and values.
+pub(crate) type MapEntries = Vec<(Vec<u8>, Vec<u8>)>;
+
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod wasm;
 

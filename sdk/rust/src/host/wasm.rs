@@ -32,7 +32,7 @@ pub mod bindings {
 use self::bindings::types as wit;
 use self::bindings::{collector, context, log, metrics, state, timers};
 
-use crate::host::StateKind;
+use crate::host::{MapEntries, StateKind};
 use crate::{Error, HostError, Record, TaskInfo, TimeDomain, Timer};
 
 impl From<wit::Error> for HostError {
@@ -137,7 +137,7 @@ pub(crate) mod sys {
         Ok(state::map_remove(id, map_key)?)
     }
 
-    pub(crate) fn map_entries(id: u32) -> Result<Vec<(Vec<u8>, Vec<u8>)>, HostError> {
+    pub(crate) fn map_entries(id: u32) -> Result<MapEntries, HostError> {
         Ok(state::map_entries(id)?)
     }
 

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use crate::host::StateKind;
+use crate::host::{MapEntries, StateKind};
 use crate::log::Level;
 use crate::{HostError, Record, TaskInfo, TimeDomain, Timer};
 
@@ -250,7 +250,7 @@ impl NativeHost {
         }
     }
 
-    pub(crate) fn peek_map(&self, key: &[u8], name: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    pub(crate) fn peek_map(&self, key: &[u8], name: &str) -> MapEntries {
         let id = self.state_id(name, StateKind::Map);
         let ttl = self.decls[id as usize].ttl_ms;
         match self.slots.get(&(id, key.to_vec())) {
@@ -397,7 +397,7 @@ pub(crate) mod sys {
         })
     }
 
-    pub(crate) fn map_entries(id: u32) -> Result<Vec<(Vec<u8>, Vec<u8>)>, HostError> {
+    pub(crate) fn map_entries(id: u32) -> Result<MapEntries, HostError> {
         with(|h| {
             let now = h.processing_time;
             let (ttl, slot) = h.slot(id, StateKind::Map)?;
