@@ -1,1 +1,95 @@
-fn main() {}
+//! `weir`: run jobs, check them, build guests, benchmark.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod build;
+mod run;
+
+/// Weir: stream processing with WebAssembly operators.
+#[derive(Parser, Debug)]
+#[command(name = "weir", version, about)]
+struct Cli {
+    /// More logging (-v info, -vv debug); WEIR_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a job in this process until its bounded sources are done.
+    Run(RunArgs),
+    /// Check a job spec and its modules without running anything.
+    Check(RunArgs),
+    /// Build guest crates into Wasm components.
+    Build(build::BuildArgs),
+}
+
+/// Arguments shared by `run` and `check`.
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The job spec (YAML).
+    job: PathBuf,
+    /// A folder to look for modules in (repeatable); WEIR_MODULE_PATH adds
+    /// more (separated by `:`).
+    #[arg(long = "module-path", short = 'm')]
+    module_path: Vec<PathBuf>,
+    /// Show records per second and the watermark while running.
+    #[arg(long, value_enum, default_value_t = Progress::Auto)]
+    progress: Progress,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Progress {
+    /// When stderr is a terminal.
+    Auto,
+    Always,
+    Never,
+}
+
+impl Progress {
+    fn enabled(self) -> bool {
+        match self {
+            Progress::Auto => std::io::stderr().is_terminal(),
+            Progress::Always => true,
+            Progress::Never => false,
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEIR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Run(args) => run::run(args, false),
+        Command::Check(args) => run::run(args, true),
+        Command::Build(args) => build::build(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -30,10 +30,6 @@ impl std::fmt::Debug for OutputEdge {
     }
 }
 
-/// The consumer stopped: the job is shutting down.
-#[derive(Debug)]
-pub struct DownstreamGone;
-
 impl OutputEdge {
     /// An edge with one sender per consumer subtask.
     pub fn new(

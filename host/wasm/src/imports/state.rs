@@ -92,7 +92,7 @@ impl Host for HostState {
     }
 
     fn map_remove(&mut self, id: u32, map_key: Vec<u8>) -> Call<()> {
-        self.keyed(|b, s, now| b.map_remove(StateId(id), s, &map_key))
+        self.keyed(|b, s, _| b.map_remove(StateId(id), s, &map_key))
     }
 
     fn map_entries(&mut self, id: u32) -> Call<Vec<(Vec<u8>, Vec<u8>)>> {
