@@ -65,6 +65,9 @@ fn print_summary(s: &JobSummary) {
             n.records_out,
             n.records_in as f64 / secs.max(1e-9)
         );
+        if n.state_bytes > 0 {
+            eprintln!("    keyed state {} bytes", n.state_bytes);
+        }
         for (name, v) in &n.metrics.counters {
             eprintln!("    counter {name} = {v}");
         }

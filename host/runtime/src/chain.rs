@@ -18,8 +18,7 @@ use crate::partition::OutputEdge;
 pub(crate) struct Chain {
     pub(crate) nodes: Vec<(String, Box<dyn ChainNode>, Arc<NodeCounters>)>,
     pub(crate) outputs: Vec<OutputEdge>,
-    /// Counters of the node whose outputs feed `outputs` when the chain has
-    /// no nodes (a source task): records out are counted there.
+    /// Counters of the source heading this chain, if any (for its watermark).
     pub(crate) head_counters: Option<Arc<NodeCounters>>,
 }
 
@@ -48,11 +47,6 @@ impl Chain {
     }
 
     fn emit(&mut self, out: OperatorOutput) -> Result<()> {
-        if self.nodes.is_empty()
-            && let Some(c) = &self.head_counters
-        {
-            c.add_out(out.main.len());
-        }
         let OperatorOutput { main, side } = out;
         send_to_edges(&mut self.outputs, None, main)?;
         for (name, records) in side {

@@ -55,6 +55,8 @@ pub struct NodeSummary {
     pub metrics: OperatorMetrics,
     /// Records sent to side outputs the job does not connect.
     pub dropped_side_records: u64,
+    /// Bytes of keyed state held at the end, over all subtasks.
+    pub state_bytes: u64,
 }
 
 /// A job that is loaded and checked, ready to run.
@@ -235,12 +237,13 @@ impl Job {
             return Err(e);
         }
         let duration = start.elapsed();
-        let mut merged: HashMap<String, (OperatorMetrics, u64)> = HashMap::new();
+        let mut merged: HashMap<String, (OperatorMetrics, u64, u64)> = HashMap::new();
         for task_reports in reports.lock().expect("reports").iter() {
             for (id, r) in task_reports {
                 let m = merged.entry(id.clone()).or_default();
                 m.0.merge(&r.metrics);
                 m.1 += r.dropped_side_records;
+                m.2 += r.state_bytes;
             }
         }
         let nodes = shared
@@ -248,7 +251,7 @@ impl Job {
             .nodes
             .iter()
             .map(|(id, c)| {
-                let (metrics, dropped) = merged.remove(id).unwrap_or_default();
+                let (metrics, dropped, state_bytes) = merged.remove(id).unwrap_or_default();
                 NodeSummary {
                     id: id.clone(),
                     records_in: c.records_in.load(Ordering::Relaxed),
@@ -256,6 +259,7 @@ impl Job {
                     watermark: c.watermark.load(Ordering::Relaxed),
                     metrics,
                     dropped_side_records: dropped,
+                    state_bytes,
                 }
             })
             .collect();

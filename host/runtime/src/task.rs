@@ -194,6 +194,7 @@ fn run_source(
         match source.poll(batch_size, &mut batch).map_err(err)? {
             SourcePoll::Records => {
                 counters.add_in(batch.len());
+                counters.add_out(batch.len());
                 let wm = watermarks.on_batch(&batch);
                 chain.push_records(0, batch)?;
                 if let Some(wm) = wm {
