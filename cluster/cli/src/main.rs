@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod build;
+mod new;
 mod run;
 
 /// Weir: stream processing with WebAssembly operators.
@@ -28,6 +29,8 @@ enum Command {
     Check(RunArgs),
     /// Build guest crates into Wasm components.
     Build(build::BuildArgs),
+    /// Create a starter operator crate.
+    New(new::NewArgs),
 }
 
 /// Arguments shared by `run` and `check`.
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args, false),
         Command::Check(args) => run::run(args, true),
         Command::Build(args) => build::build(args),
+        Command::New(args) => new::new(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
