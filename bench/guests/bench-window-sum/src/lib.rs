@@ -1,0 +1,152 @@
+//! Bench guest, scenario (c): sums values (little-endian `u64`) per key in
+//! 1-second tumbling event-time windows. When the watermark reaches a
+//! window's last millisecond it emits `key | start | sum` — three
+//! little-endian `u64`s, the key parsed from its decimal text — under the
+//! same key, stamped with that last millisecond. Records for a window the
+//! watermark has already passed are dropped.
+//!
+//! Written by hand on keyed state and event-time timers: the key's open
+//! windows are one `ValueState<Vec<(start, sum)>>` (usually one entry), a
+//! timer per window fires it. `weir bench` runs the same rule in its native
+//! loop.
+
+use weir_sdk::prelude::*;
+
+/// Window length in milliseconds.
+pub const WINDOW_MS: i64 = 1_000;
+
+/// The start of the window holding `timestamp`.
+pub fn window_start(timestamp: i64) -> i64 {
+    timestamp - timestamp.rem_euclid(WINDOW_MS)
+}
+
+/// The emitted value: `key`, `start` and `sum`, little-endian.
+pub fn encode_output(key: u64, start: i64, sum: u64) -> [u8; 24] {
+    let mut out = [0; 24];
+    out[..8].copy_from_slice(&key.to_le_bytes());
+    out[8..16].copy_from_slice(&start.to_le_bytes());
+    out[16..].copy_from_slice(&sum.to_le_bytes());
+    out
+}
+
+/// A key as the generator writes it (decimal text) as a number.
+pub fn parse_key(key: &[u8]) -> Result<u64> {
+    std::str::from_utf8(key)
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .ok_or_else(|| Error::bad_input("expected a decimal key"))
+}
+
+/// Sums values per key and tumbling window.
+pub struct WindowSum {
+    /// The key's windows that have not fired: `(start, sum)`.
+    open: ValueState<Vec<(i64, u64)>>,
+}
+
+impl Operator for WindowSum {
+    type Config = ();
+
+    fn open(ctx: &mut OpenContext, _: ()) -> Result<Self> {
+        Ok(WindowSum {
+            open: ctx.value_state("open")?,
+        })
+    }
+
+    fn process(&mut self, ctx: &mut Context, record: Record) -> Result<()> {
+        let ts = record
+            .timestamp
+            .ok_or_else(|| Error::bad_input("expected a timestamp"))?;
+        let value: [u8; 8] = record
+            .value
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::bad_input("expected an 8-byte little-endian u64 value"))?;
+        let start = window_start(ts);
+        let last = start + WINDOW_MS - 1;
+        if last <= ctx.watermark() {
+            return Ok(()); // late: its window has fired
+        }
+        let value = u64::from_le_bytes(value);
+        let mut open = self.open.get()?.unwrap_or_default();
+        match open.iter_mut().find(|(s, _)| *s == start) {
+            Some((_, sum)) => *sum = sum.wrapping_add(value),
+            None => {
+                open.push((start, value));
+                ctx.timers().register_event_time(last)?;
+            }
+        }
+        self.open.set(&open)
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context, timer: Timer) -> Result<()> {
+        let key = timer.key.unwrap_or_default();
+        let mut open = self.open.get()?.unwrap_or_default();
+        let number = parse_key(&key)?;
+        for &(start, sum) in open
+            .iter()
+            .filter(|(s, _)| s + WINDOW_MS - 1 <= timer.timestamp)
+        {
+            let value = encode_output(number, start, sum);
+            ctx.emit(Record::keyed(key.clone(), value).with_timestamp(start + WINDOW_MS - 1));
+        }
+        open.retain(|(s, _)| s + WINDOW_MS - 1 > timer.timestamp);
+        if open.is_empty() {
+            self.open.clear()
+        } else {
+            self.open.set(&open)
+        }
+    }
+}
+
+weir_sdk::export_operator!(WindowSum);
+
+#[cfg(test)]
+mod tests {
+    use weir_sdk::testing::Harness;
+
+    use super::*;
+
+    fn record(key: &str, value: u64, ts: i64) -> Record {
+        Record::keyed(key, value.to_le_bytes()).with_timestamp(ts)
+    }
+
+    #[test]
+    fn sums_per_key_and_window_and_fires_at_the_watermark() {
+        let mut h = Harness::<WindowSum>::new(()).unwrap();
+        h.process_batch(vec![
+            record("1", 5, 10),
+            record("2", 7, 20),
+            record("1", 6, 999),
+            record("1", 100, 1_000),
+        ])
+        .unwrap();
+        h.advance_watermark(998).unwrap();
+        assert_eq!(h.take_emitted(), vec![]);
+        h.advance_watermark(999).unwrap();
+        let mut out = h.take_emitted();
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(
+            out,
+            vec![
+                Record::keyed("1", encode_output(1, 0, 11)).with_timestamp(999),
+                Record::keyed("2", encode_output(2, 0, 7)).with_timestamp(999),
+            ]
+        );
+        // The second window of key 1 is still open.
+        assert_eq!(
+            h.value::<Vec<(i64, u64)>>("1", "open"),
+            Some(vec![(1_000, 100)])
+        );
+        assert_eq!(h.value::<Vec<(i64, u64)>>("2", "open"), None);
+    }
+
+    #[test]
+    fn records_for_a_fired_window_are_dropped() {
+        let mut h = Harness::<WindowSum>::new(()).unwrap();
+        h.advance_watermark(1_500).unwrap();
+        h.process(record("3", 1, 400)).unwrap();
+        h.advance_watermark(5_000).unwrap();
+        assert_eq!(h.take_emitted(), vec![]);
+        assert_eq!(window_start(-1), -1_000);
+    }
+}
