@@ -299,7 +299,9 @@ impl NativeHost {
             TimeDomain::EventTime => &mut self.event_timers,
             TimeDomain::ProcessingTime => &mut self.processing_timers,
         };
-        let later = set.split_off(&(now.saturating_add(1), Vec::new()));
+        let later = now
+            .checked_add(1)
+            .map_or_else(BTreeSet::new, |next| set.split_off(&(next, Vec::new())));
         let due = std::mem::replace(set, later);
         due.into_iter()
             .map(|(timestamp, key)| Timer {
