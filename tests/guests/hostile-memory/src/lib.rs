@@ -62,8 +62,7 @@ mod tests {
 
     #[test]
     fn a_bounded_hoard_stops_at_its_bound_and_keeps_its_chunks() {
-        let mut h =
-            Harness::<HostileMemory>::new(r#"{"chunk_kb": 4, "max_chunks": 3}"#).unwrap();
+        let mut h = Harness::<HostileMemory>::new(r#"{"chunk_kb": 4, "max_chunks": 3}"#).unwrap();
         h.process_batch(vec![Record::new("a"), Record::new("b")])
             .unwrap();
         assert_eq!(
@@ -79,9 +78,9 @@ mod tests {
 
     #[test]
     fn a_zero_chunk_is_an_invalid_config() {
-        let err = Harness::<HostileMemory>::new(r#"{"chunk_kb": 0}"#)
-            .err()
-            .expect("chunk_kb 0 is refused");
+        let Err(err) = Harness::<HostileMemory>::new(r#"{"chunk_kb": 0}"#) else {
+            panic!("chunk_kb 0 must be refused");
+        };
         assert!(matches!(err, Error::InvalidConfig(_)), "{err:?}");
     }
 }

@@ -52,7 +52,10 @@ mod tests {
             .unwrap();
         let out = h.take_emitted();
         assert_eq!(out.len(), 2);
-        assert!(out.iter().all(|r| r.value.len() == 3000 && r.value.iter().all(|b| *b == b'x')));
+        assert!(
+            out.iter()
+                .all(|r| r.value.len() == 3000 && r.value.iter().all(|b| *b == b'x'))
+        );
     }
 
     #[test]

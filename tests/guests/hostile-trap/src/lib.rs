@@ -161,9 +161,9 @@ mod tests {
 
     #[test]
     fn rejects_an_unknown_stage() {
-        let err = Harness::<HostileTrap>::new(r#"{"trap_in": "sometimes"}"#)
-            .err()
-            .expect("an unknown stage is refused");
+        let Err(err) = Harness::<HostileTrap>::new(r#"{"trap_in": "sometimes"}"#) else {
+            panic!("an unknown stage must be refused");
+        };
         assert!(matches!(err, Error::InvalidConfig(_)), "{err:?}");
     }
 }
