@@ -73,7 +73,7 @@ pub enum ConnectorError {
     SinkClosed {
         /// Sink id.
         id: String,
-        /// The output: a file path, or `stdout`.
+        /// The output: a file path, `stdout` or `discard`.
         target: String,
     },
 }

@@ -5,7 +5,8 @@ use std::path::Path;
 use weir_spec::{FileSinkSpec, FileSourceSpec, SinkKind, SinkSpec, SourceKind, SourceSpec};
 
 use crate::{
-    ConnectorError, FileSink, FileSource, GeneratorSource, Result, Sink, Source, StdoutSink,
+    ConnectorError, DiscardSink, FileSink, FileSource, GeneratorSource, Result, Sink, Source,
+    StdoutSink,
 };
 
 /// Opens subtask `subtask` of `parallelism` of the source `spec`; relative
@@ -61,6 +62,7 @@ pub fn open_sink(
             Box::new(FileSink::new(&spec.id, &file, subtask, parallelism)?)
         }
         SinkKind::Stdout(stdout) => Box::new(StdoutSink::new(&spec.id, stdout)),
+        SinkKind::Discard(_) => Box::new(DiscardSink::new(&spec.id)),
     })
 }
 

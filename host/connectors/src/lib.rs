@@ -12,6 +12,6 @@ pub use error::{ConnectorError, Result};
 pub use factory::{open_sink, open_source};
 pub use file_source::FileSource;
 pub use generator::GeneratorSource;
-pub use sink::{FileSink, Sink, StdoutSink};
+pub use sink::{DiscardSink, FileSink, Sink, StdoutSink};
 pub use source::{Source, SourcePoll, SourcePosition};
 pub use watermark::WatermarkGenerator;

@@ -1,11 +1,13 @@
-//! The sink interface every connector implements, and the sinks that write
-//! lines.
+//! The sink interface every connector implements, the sinks that write
+//! lines, and one that drops them.
 
+mod discard;
 mod file;
 mod line_format;
 mod lines;
 mod stdout;
 
+pub use discard::DiscardSink;
 pub use file::FileSink;
 pub use stdout::StdoutSink;
 

@@ -11,7 +11,7 @@ pub use error::{Problem, SpecError};
 pub use graph::NodeRef;
 pub use load::LoadedSpec;
 pub use model::{
-    DecodeErrorPolicy, EdgeSpec, FileSinkSpec, FileSourceSpec, GeneratedValue, GeneratorSpec,
-    JobSpec, KeyBy, LimitsSpec, LineFormat, OperatorSpec, OutputFormat, Partitioning, SinkKind,
-    SinkSpec, SourceKind, SourceSpec, StdoutSinkSpec, WatermarkSpec,
+    DecodeErrorPolicy, DiscardSinkSpec, EdgeSpec, FileSinkSpec, FileSourceSpec, GeneratedValue,
+    GeneratorSpec, JobSpec, KeyBy, LimitsSpec, LineFormat, OperatorSpec, OutputFormat,
+    Partitioning, SinkKind, SinkSpec, SourceKind, SourceSpec, StdoutSinkSpec, WatermarkSpec,
 };

@@ -216,7 +216,7 @@ impl Default for LimitsSpec {
 /// A sink.
 ///
 /// In YAML the kind's settings sit beside the common fields, selected by
-/// `type:` (`type: file` with `path:`, or `type: stdout`).
+/// `type:` (`type: file` with `path:`, `type: stdout`, or `type: discard`).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SinkSpec {
     /// Unique id among all sources, operators and sinks.
@@ -238,6 +238,8 @@ pub enum SinkKind {
     File(FileSinkSpec),
     /// Writes one line per record to standard output.
     Stdout(StdoutSinkSpec),
+    /// Counts records and drops them (for benchmarks).
+    Discard(DiscardSinkSpec),
 }
 
 /// File sink settings.
@@ -259,6 +261,11 @@ pub struct StdoutSinkSpec {
     #[serde(default)]
     pub format: OutputFormat,
 }
+
+/// Discard sink settings: there are none.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DiscardSinkSpec {}
 
 /// How a sink writes a record.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]

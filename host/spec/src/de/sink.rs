@@ -4,12 +4,16 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use std::fmt;
 
 use super::{TaggedFields, TaggedMap};
-use crate::model::{FileSinkSpec, SinkKind, SinkSpec, StdoutSinkSpec, one};
+use crate::model::{DiscardSinkSpec, FileSinkSpec, SinkKind, SinkSpec, StdoutSinkSpec, one};
 
 static SINK_FIELDS: TaggedFields = TaggedFields {
     what: "sink",
     common: &["id", "parallelism"],
-    kinds: &[("file", &["path", "format"]), ("stdout", &["format"])],
+    kinds: &[
+        ("file", &["path", "format"]),
+        ("stdout", &["format"]),
+        ("discard", &[]),
+    ],
 };
 
 impl<'de> Deserialize<'de> for SinkSpec {
@@ -48,6 +52,7 @@ impl<'de> Visitor<'de> for SinkVisitor {
             "stdout" => SinkKind::Stdout(StdoutSinkSpec {
                 format: format.unwrap_or_default(),
             }),
+            "discard" => SinkKind::Discard(DiscardSinkSpec {}),
             other => unreachable!("sink type `{other}` is listed but not built"),
         };
         Ok(SinkSpec {
@@ -55,5 +60,41 @@ impl<'de> Visitor<'de> for SinkVisitor {
             parallelism: parallelism.unwrap_or_else(one),
             kind,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sink(yaml: &str) -> Result<SinkSpec, serde_yaml::Error> {
+        serde_yaml::from_str(yaml)
+    }
+
+    #[test]
+    fn a_discard_sink_has_no_settings_of_its_own() {
+        let spec = sink("{ id: drop, type: discard, parallelism: 2 }").unwrap();
+        assert_eq!(
+            spec,
+            SinkSpec {
+                id: "drop".into(),
+                parallelism: 2,
+                kind: SinkKind::Discard(DiscardSinkSpec {}),
+            }
+        );
+        let err = sink("{ id: drop, type: discard, format: value }").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("unknown field `format` for a `type: discard` sink, expected one of `type`, `id`, `parallelism`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_discard_sink_serializes_back_the_same() {
+        let spec = sink("{ id: drop, type: discard }").unwrap();
+        let text = serde_yaml::to_string(&spec).unwrap();
+        assert_eq!(text, "id: drop\nparallelism: 1\ntype: discard\n");
+        assert_eq!(sink(&text).unwrap(), spec);
     }
 }
