@@ -15,25 +15,26 @@ pub enum RuntimeError {
         searched: String,
     },
     /// An operator's module could not be loaded or does not fit the world.
-    #[error("operator {operator}: {source}")]
+    #[error("operator {operator}: {error}")]
     Module {
         /// Operator id.
         operator: String,
-        /// What went wrong.
-        source: WasmError,
+        /// What went wrong. Not exposed as `source()`: the message already
+        /// holds it, and an error chain would print it twice.
+        error: WasmError,
     },
     /// A guest failed, trapped or went over a limit.
     #[error(transparent)]
     Wasm(#[from] WasmError),
     /// A source or sink failed.
-    #[error("{node} subtask {subtask}: {source}")]
+    #[error("{node} subtask {subtask}: {error}")]
     Connector {
         /// Source or sink id.
         node: String,
         /// Subtask index.
         subtask: u32,
-        /// What went wrong.
-        source: ConnectorError,
+        /// What went wrong (in the message, not `source()`).
+        error: ConnectorError,
     },
     /// A record on a keyed edge has no usable key.
     #[error("edge {edge}: {detail}")]
@@ -68,12 +69,12 @@ pub enum RuntimeError {
         message: String,
     },
     /// A task thread could not be started.
-    #[error("cannot start a thread for task {task}: {source}")]
+    #[error("cannot start a thread for task {task}: {error}")]
     Spawn {
         /// The task.
         task: String,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (in the message, not `source()`).
+        error: std::io::Error,
     },
 }
 
@@ -92,3 +93,43 @@ impl RuntimeError {
 
 /// Result of this crate.
 pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error and its `source()` chain, joined as `{:#}` of anyhow prints
+    /// them.
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut text = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            text = format!("{text}: {c}");
+            cause = c.source();
+        }
+        text
+    }
+
+    #[test]
+    fn a_wrapped_cause_is_printed_once_in_the_chain() {
+        let e = RuntimeError::Module {
+            operator: "op".into(),
+            error: WasmError::NotAComponent {
+                module: "m.wasm".into(),
+                reason: "it is a core Wasm module".into(),
+            },
+        };
+        assert_eq!(
+            chain(&e),
+            "operator op: module m.wasm is not a Wasm component: it is a core Wasm module"
+        );
+        let e = RuntimeError::Spawn {
+            task: "src#0".into(),
+            error: std::io::Error::other("no threads left"),
+        };
+        assert_eq!(
+            chain(&e),
+            "cannot start a thread for task src#0: no threads left"
+        );
+    }
+}

@@ -82,9 +82,9 @@ impl Job {
             let path = resolve_module(&spec, &op.id, &op.module, &options.module_path)?;
             let module = engine
                 .load_file(&path)
-                .map_err(|source| RuntimeError::Module {
+                .map_err(|error| RuntimeError::Module {
                     operator: op.id.clone(),
-                    source,
+                    error,
                 })?;
             tracing::info!(operator = %op.id, module = %path.display(), world = %module.world(), hash = %&module.hash_hex()[..12], "module loaded");
             modules.insert(op.id.clone(), module);
@@ -206,9 +206,9 @@ impl Job {
                         }
                     }
                 })
-                .map_err(|source| RuntimeError::Spawn {
+                .map_err(|error| RuntimeError::Spawn {
                     task: name.clone(),
-                    source,
+                    error,
                 })?;
             handles.push((name, handle));
         }

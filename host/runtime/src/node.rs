@@ -87,11 +87,11 @@ pub(crate) struct SinkNode {
 }
 
 impl SinkNode {
-    fn err(&self, source: weir_connectors::ConnectorError) -> RuntimeError {
+    fn err(&self, error: weir_connectors::ConnectorError) -> RuntimeError {
         RuntimeError::Connector {
             node: self.id.clone(),
             subtask: self.subtask,
-            source,
+            error,
         }
     }
 }

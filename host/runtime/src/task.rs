@@ -154,10 +154,10 @@ fn build_node(
         }
         Some(NodeRef::Sink(sink)) => {
             let s = weir_connectors::open_sink(sink, &shared.spec.dir, subtask, parallelism)
-                .map_err(|source| RuntimeError::Connector {
+                .map_err(|error| RuntimeError::Connector {
                     node: id.to_owned(),
                     subtask,
-                    source,
+                    error,
                 })?;
             Ok(Box::new(SinkNode {
                 id: id.to_owned(),
@@ -176,10 +176,10 @@ fn run_source(
     parallelism: u32,
     chain: &mut Chain,
 ) -> Result<()> {
-    let err = |source| RuntimeError::Connector {
+    let err = |error| RuntimeError::Connector {
         node: spec.id.clone(),
         subtask,
-        source,
+        error,
     };
     let mut source = weir_connectors::open_source(spec, &shared.spec.dir, subtask, parallelism)
         .map_err(err)?;
