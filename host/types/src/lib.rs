@@ -1,8 +1,4 @@
-//! The vocabulary every Weir host crate shares: [`Record`], the stream
-//! [`Element`]s that flow between tasks, and key-group routing.
-//!
-//! This crate has no dependencies so that light crates (spec, connectors,
-//! state) do not pull in the Wasm engine.
+#![doc = include_str!("../README.md")]
 
 mod element;
 mod keygroup;

@@ -1,9 +1,4 @@
-//! Host bindings of the `weir:operator@0.1.0` WIT package.
-//!
-//! `bindgen!` runs here once; every host capability (state, timers, collector,
-//! context, log, metrics) implements the traits generated in this crate, and
-//! the runtime uses [`Record`] as its record type so records cross into Wasm
-//! without conversion.
+#![doc = include_str!("../README.md")]
 
 /// Bindings of the `operator` world: keyed state, timers, side outputs.
 pub mod operator {
