@@ -45,7 +45,7 @@ impl Host for HostState {
         records: Vec<WitRecord>,
     ) -> wasmtime::Result<Result<(), Error>> {
         let mut records = self.take_records(records)?;
-        if !self.side_outputs.iter().any(|s| *s == output) {
+        if !self.side_outputs.contains(&output) {
             // Not connected in the job: dropped, as Flink drops untaken side outputs.
             self.dropped_side_records += records.len() as u64;
             return Ok(Ok(()));
