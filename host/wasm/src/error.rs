@@ -56,14 +56,20 @@ impl fmt::Display for TrapCause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TrapCause::Timeout { limit_ms } => {
-                write!(f, "exceeded its CPU deadline of {limit_ms} ms per call")
+                write!(
+                    f,
+                    "exceeded its CPU deadline of {limit_ms} ms per call (limits.call_timeout_ms)"
+                )
             }
             TrapCause::MemoryLimit { limit, requested } => write!(
                 f,
-                "tried to grow its memory to {requested} bytes, over its cap of {limit} bytes"
+                "tried to grow its memory to {requested} bytes, over its memory cap of {limit} bytes (limits.memory_mb)"
             ),
             TrapCause::OutputLimit { limit } => {
-                write!(f, "emitted more than {limit} bytes in one call")
+                write!(
+                    f,
+                    "emitted more than its output cap of {limit} bytes in one call (limits.max_output_bytes)"
+                )
             }
             TrapCause::Guest(msg) => write!(f, "trapped: {msg}"),
         }

@@ -64,9 +64,13 @@ impl Module {
                 message: format!("{e:#}"),
             })?;
         let world = detect_world(engine, name, &component)?;
+        let export = match world {
+            WorldKind::Operator => "process",
+            WorldKind::Udf => "transform",
+        };
         let mismatch = |e: wasmtime::Error| WasmError::WorldMismatch {
             module: name.to_owned(),
-            detail: format!("{e:#}"),
+            detail: format!("it exports `{export}` like world {world}, but {e:#}"),
         };
         let mut linker = Linker::<HostState>::new(engine.engine());
         let pre = match world {

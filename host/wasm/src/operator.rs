@@ -350,9 +350,19 @@ pub(crate) fn classify(
     }
 }
 
+/// What a trap says, without wasmtime's `wasm trap: ` prefix (the message
+/// already says the call trapped).
 fn trap_message(trap: &wasmtime::Error) -> String {
     match trap.downcast_ref::<wasmtime::Trap>() {
-        Some(t) => t.to_string(),
+        Some(t) => {
+            let text = t.to_string();
+            let text = text.strip_prefix("wasm trap: ").unwrap_or(&text);
+            if *t == wasmtime::Trap::UnreachableCodeReached {
+                format!("{text} (the guest panicked or aborted)")
+            } else {
+                text.to_owned()
+            }
+        }
         None => format!("{trap:#}"),
     }
 }
