@@ -1,17 +1,30 @@
 //! What a plugin does with a record it cannot handle.
 
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 use weir_sdk::{Error, Result};
 
-/// The `on_error` config field of a plugin.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The `on_error` config field of a plugin: `fail` or `skip`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OnError {
     /// Fail the call, and so the job, with the record's error.
     #[default]
     Fail,
     /// Drop the record and go on; skips are logged (see [`Skipped`]).
     Skip,
+}
+
+impl<'de> Deserialize<'de> for OnError {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        match value.as_str() {
+            Some("fail") => Ok(OnError::Fail),
+            Some("skip") => Ok(OnError::Skip),
+            _ => Err(D::Error::custom(format!(
+                "on_error: expected `fail` or `skip`, found {value}"
+            ))),
+        }
+    }
 }
 
 /// Counts the records a plugin skipped and logs a warning at the 1st, 10th,
@@ -86,6 +99,10 @@ mod tests {
     fn parses_from_config() {
         let p: OnError = serde_json::from_str("\"skip\"").unwrap();
         assert_eq!(p, OnError::Skip);
-        assert!(serde_json::from_str::<OnError>("\"ignore\"").is_err());
+        let err = serde_json::from_str::<OnError>("\"ignore\"").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "on_error: expected `fail` or `skip`, found \"ignore\""
+        );
     }
 }

@@ -20,8 +20,7 @@ impl Filter {
     /// Builds the filter from its config: a predicate plus `on_error`.
     pub fn from_config(mut config: serde_json::Value) -> Result<Self> {
         let on_error = match config.as_object_mut().and_then(|m| m.remove("on_error")) {
-            Some(v) => serde_json::from_value(v)
-                .map_err(|e| Error::invalid_config(format!("on_error: {e}")))?,
+            Some(v) => serde_json::from_value(v).map_err(Error::invalid_config)?,
             None => OnError::default(),
         };
         Ok(Filter {

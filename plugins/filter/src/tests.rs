@@ -153,6 +153,6 @@ fn bad_configs_name_the_field_and_the_problem() {
     );
     assert!(
         err(json!({"field": "a", "op": "exists", "on_error": "ignore"}))
-            .starts_with("on_error: unknown variant")
+            .starts_with("on_error: expected `fail` or `skip`")
     );
 }
