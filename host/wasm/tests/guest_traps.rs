@@ -11,7 +11,7 @@ use weir_test_artifacts::{HOSTILE_LOOP, HOSTILE_TRAP, WEIR_TEMPLATE};
 use weir_types::Record;
 use weir_wasm::{CallKind, TrapCause, WasmError};
 
-const UNREACHABLE: &str = "wasm `unreachable` instruction executed";
+const UNREACHABLE: &str = "wasm `unreachable` instruction executed (the guest panicked or aborted)";
 
 /// The guest-trap message of `cause`, or a panic.
 fn guest_trap(cause: TrapCause) -> String {
@@ -37,8 +37,13 @@ fn a_panic_in_process_traps_process_and_poisons_the_instance() {
     let engine = engine();
     let module = load(&engine, HOSTILE_TRAP);
     let mut inst = operator(&module, "boom", limits(|_| ()), r#"{"trap_in": "process"}"#);
-    let cause = trap(inst.process(records(3)), "boom", CallKind::Process);
-    assert!(guest_trap(cause).contains(UNREACHABLE));
+    let err = inst.process(records(3)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("operator boom subtask 0: process trapped: {UNREACHABLE}")
+    );
+    let cause = trap::<()>(Err(err), "boom", CallKind::Process);
+    assert_eq!(guest_trap(cause), UNREACHABLE);
 
     assert_poisoned(inst.process(records(1)), "boom");
     assert_poisoned(inst.close(), "boom");
@@ -87,8 +92,7 @@ fn an_out_of_bounds_load_is_reported_as_such() {
         r#"{"trap_in": "process", "how": "out_of_bounds"}"#,
     );
     let cause = trap(inst.process(records(1)), "oob", CallKind::Process);
-    let message = guest_trap(cause);
-    assert!(message.contains("out of bounds memory access"), "{message}");
+    assert_eq!(guest_trap(cause), "out of bounds memory access");
 }
 
 #[test]

@@ -23,7 +23,13 @@ fn an_endless_process_call_is_stopped_at_its_cpu_deadline_and_poisons_the_instan
         "{}",
     );
 
-    let cause = trap(spin.process(records(1)), "spin", CallKind::Process);
+    let err = spin.process(records(1)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "operator spin subtask 0: process exceeded its CPU deadline of 300 ms per call \
+         (limits.call_timeout_ms)"
+    );
+    let cause = trap::<()>(Err(err), "spin", CallKind::Process);
     assert_eq!(cause, TrapCause::Timeout { limit_ms: 300 });
 
     assert_poisoned(spin.process(records(1)), "spin");
@@ -80,6 +86,11 @@ fn a_guest_that_allocates_without_end_is_stopped_at_its_memory_cap() {
     };
     assert_eq!(limit, cap);
     assert!(requested > cap, "asked for {requested}");
+    assert!(
+        TrapCause::MemoryLimit { limit, requested }
+            .to_string()
+            .ends_with("over its memory cap of 16777216 bytes (limits.memory_mb)")
+    );
     assert_poisoned(hog.process(records(1)), "hog");
 }
 
@@ -132,6 +143,10 @@ fn emitting_past_the_output_cap_in_one_call_is_stopped() {
     let mut flood = operator(&module, "flood", flood_limits(), r#"{"bytes": 4096}"#);
     let cause = trap(flood.process(records(100)), "flood", CallKind::Process);
     assert_eq!(cause, TrapCause::OutputLimit { limit: 64 << 10 });
+    assert_eq!(
+        cause.to_string(),
+        "emitted more than its output cap of 65536 bytes in one call (limits.max_output_bytes)"
+    );
     assert_poisoned(flood.process(records(1)), "flood");
 }
 
