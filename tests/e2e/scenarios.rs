@@ -3,14 +3,18 @@
 //! or expected error. See "Scenario cases" in `tests/e2e/README.md` for the
 //! format.
 //!
-//! `WEIR_CASE=<text>` runs only the cases whose folder name contains `text`.
+//! `WEIR_CASE=<text>` runs only the cases whose folder name contains `text`;
+//! `WEIR_CASE_HANG_LIMIT_S` (default 300) is how long a run may take before
+//! it is killed and its case fails.
 
 #[path = "support/mod.rs"]
 mod support;
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The job spec every case has.
 const JOB: &str = "job.yaml";
@@ -115,8 +119,10 @@ fn run_case(case: &Path) -> Result<(), String> {
 }
 
 /// `weir run job.yaml` inside `dir`, with every guest on the module path.
+/// A run still going after [`hang_limit`] is killed: a guard against a hung
+/// job blocking the suite, far above any case's run time.
 fn run_weir(dir: &Path) -> Result<Output, String> {
-    support::weir()
+    let mut child = support::weir()
         .current_dir(dir)
         .arg("run")
         .arg(JOB)
@@ -124,8 +130,57 @@ fn run_weir(dir: &Path) -> Result<Output, String> {
         .arg(support::module_dir())
         .arg("--progress")
         .arg("never")
-        .output()
-        .map_err(|e| format!("cannot start weir: {e}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start weir: {e}"))?;
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let started = Instant::now();
+    let status = loop {
+        match child
+            .try_wait()
+            .map_err(|e| format!("waiting for weir: {e}"))?
+        {
+            Some(status) => break status,
+            None if started.elapsed() > hang_limit() => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr =
+                    String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+                return Err(format!(
+                    "weir was still running after {:?} and was killed\n--- stderr\n{stderr}",
+                    hang_limit()
+                ));
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
+/// `WEIR_CASE_HANG_LIMIT_S`, default 300 seconds.
+fn hang_limit() -> Duration {
+    let secs = std::env::var("WEIR_CASE_HANG_LIMIT_S")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    Duration::from_secs(secs)
+}
+
+/// Reads a pipe to its end on another thread.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
 }
 
 /// Copies the case folder, except what only the checks read.
