@@ -57,6 +57,8 @@ pub struct NodeSummary {
     pub dropped_side_records: u64,
     /// Bytes of keyed state held at the end, over all subtasks.
     pub state_bytes: u64,
+    /// Records a source skipped because they could not be decoded.
+    pub records_skipped: u64,
 }
 
 /// A job that is loaded and checked, ready to run.
@@ -260,6 +262,7 @@ impl Job {
                     metrics,
                     dropped_side_records: dropped,
                     state_bytes,
+                    records_skipped: c.records_skipped.load(Ordering::Relaxed),
                 }
             })
             .collect();

@@ -14,6 +14,9 @@ pub struct NodeCounters {
     pub records_out: AtomicU64,
     /// Highest watermark any subtask of the node has reached.
     pub watermark: AtomicI64,
+    /// Records a source dropped because they could not be decoded
+    /// (`on_decode_error: skip`).
+    pub records_skipped: AtomicU64,
 }
 
 impl Default for NodeCounters {
@@ -22,6 +25,7 @@ impl Default for NodeCounters {
             records_in: AtomicU64::new(0),
             records_out: AtomicU64::new(0),
             watermark: AtomicI64::new(MIN_WATERMARK),
+            records_skipped: AtomicU64::new(0),
         }
     }
 }
@@ -32,6 +36,9 @@ impl NodeCounters {
     }
     pub(crate) fn add_out(&self, n: usize) {
         self.records_out.fetch_add(n as u64, Ordering::Relaxed);
+    }
+    pub(crate) fn add_skipped(&self, n: u64) {
+        self.records_skipped.fetch_add(n, Ordering::Relaxed);
     }
     pub(crate) fn watermark(&self, wm: i64) {
         self.watermark.fetch_max(wm, Ordering::Relaxed);

@@ -215,6 +215,7 @@ fn run_source(
         }
     }
     if source.skipped() > 0 {
+        counters.add_skipped(source.skipped());
         tracing::warn!(source = %spec.id, subtask, skipped = source.skipped(), "records skipped: they could not be decoded");
     }
     chain.finish()
