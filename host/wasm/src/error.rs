@@ -151,7 +151,7 @@ pub enum WasmError {
         /// Subtask index.
         subtask: u32,
         /// The backend's error.
-        source: weir_state::StateError,
+        source: Box<weir_state::StateError>,
     },
 }
 

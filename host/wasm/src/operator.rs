@@ -320,7 +320,7 @@ pub(crate) fn classify(
         return WasmError::State {
             operator,
             subtask,
-            source,
+            source: Box::new(source),
         };
     }
     let cause = if let Some(requested) = data.limiter.memory_exceeded.take() {
