@@ -99,15 +99,20 @@ impl Job {
                 .map(|id| (id.to_owned(), Arc::new(NodeCounters::default())))
                 .collect(),
         };
-        Ok(Job {
-            shared: Arc::new(JobShared {
-                spec,
-                plan,
-                modules,
-                counters,
-                cancel: Arc::new(AtomicBool::new(false)),
-            }),
-        })
+        let shared = Arc::new(JobShared {
+            spec,
+            plan,
+            modules,
+            counters,
+            cancel: Arc::new(AtomicBool::new(false)),
+        });
+        // Open one instance of every operator with its config, so a config
+        // the guest rejects (or an `open` that traps) fails here, before any
+        // source reads or any sink truncates its output.
+        for op in &shared.spec.spec.operators {
+            task::check_operator(&shared, &op.id, op.parallelism)?;
+        }
+        Ok(Job { shared })
     }
 
     /// Live counters, for progress displays.

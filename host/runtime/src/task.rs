@@ -95,6 +95,12 @@ pub(crate) fn run(setup: TaskSetup) -> Result<Vec<(String, NodeReport)>> {
     Ok(chain.reports())
 }
 
+/// Instantiates and opens subtask 0 of operator `id`, then drops it: checks
+/// the operator's config and `open` before the job runs.
+pub(crate) fn check_operator(shared: &JobShared, id: &str, parallelism: u32) -> Result<()> {
+    build_node(shared, id, 0, parallelism).map(drop)
+}
+
 fn build_node(
     shared: &JobShared,
     id: &str,
