@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod bench;
 mod build;
 mod new;
 mod run;
@@ -31,6 +32,9 @@ enum Command {
     Build(build::BuildArgs),
     /// Create a starter operator crate.
     New(new::NewArgs),
+    /// Measure records per second through Wasm operators against the same
+    /// logic as native Rust.
+    Bench(bench::BenchArgs),
 }
 
 /// Arguments shared by `run` and `check`.
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
         Command::Check(args) => run::run(args, true),
         Command::Build(args) => build::build(args),
         Command::New(args) => new::new(args),
+        Command::Bench(args) => bench::bench(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,9 +6,10 @@
 //! watermark has already passed are dropped.
 //!
 //! Written by hand on keyed state and event-time timers: the key's open
-//! windows are one `ValueState<Vec<(start, sum)>>` (usually one entry), a
-//! timer per window fires it. `weir bench` runs the same rule in its native
-//! loop.
+//! windows are one `MapState<start, sum>`, so a record reads and writes only
+//! its own window however many are open (many are when the watermark lags,
+//! e.g. behind the slower of two sources), and a timer at each window's last
+//! millisecond fires it. `weir bench` runs the same rule in its native loop.
 
 use weir_sdk::prelude::*;
 
@@ -39,8 +40,8 @@ pub fn parse_key(key: &[u8]) -> Result<u64> {
 
 /// Sums values per key and tumbling window.
 pub struct WindowSum {
-    /// The key's windows that have not fired: `(start, sum)`.
-    open: ValueState<Vec<(i64, u64)>>,
+    /// The key's windows that have not fired: start to sum.
+    sums: MapState<i64, u64>,
 }
 
 impl Operator for WindowSum {
@@ -48,7 +49,7 @@ impl Operator for WindowSum {
 
     fn open(ctx: &mut OpenContext, _: ()) -> Result<Self> {
         Ok(WindowSum {
-            open: ctx.value_state("open")?,
+            sums: ctx.map_state("sums")?,
         })
     }
 
@@ -67,34 +68,25 @@ impl Operator for WindowSum {
             return Ok(()); // late: its window has fired
         }
         let value = u64::from_le_bytes(value);
-        let mut open = self.open.get()?.unwrap_or_default();
-        match open.iter_mut().find(|(s, _)| *s == start) {
-            Some((_, sum)) => *sum = sum.wrapping_add(value),
+        match self.sums.get(&start)? {
+            Some(sum) => self.sums.insert(&start, &sum.wrapping_add(value)),
             None => {
-                open.push((start, value));
                 ctx.timers().register_event_time(last)?;
+                self.sums.insert(&start, &value)
             }
         }
-        self.open.set(&open)
     }
 
     fn on_timer(&mut self, ctx: &mut Context, timer: Timer) -> Result<()> {
+        let start = timer.timestamp - (WINDOW_MS - 1);
+        let Some(sum) = self.sums.get(&start)? else {
+            return Ok(());
+        };
+        self.sums.remove(&start)?;
         let key = timer.key.unwrap_or_default();
-        let mut open = self.open.get()?.unwrap_or_default();
-        let number = parse_key(&key)?;
-        for &(start, sum) in open
-            .iter()
-            .filter(|(s, _)| s + WINDOW_MS - 1 <= timer.timestamp)
-        {
-            let value = encode_output(number, start, sum);
-            ctx.emit(Record::keyed(key.clone(), value).with_timestamp(start + WINDOW_MS - 1));
-        }
-        open.retain(|(s, _)| s + WINDOW_MS - 1 > timer.timestamp);
-        if open.is_empty() {
-            self.open.clear()
-        } else {
-            self.open.set(&open)
-        }
+        let value = encode_output(parse_key(&key)?, start, sum);
+        ctx.emit(Record::keyed(key, value).with_timestamp(timer.timestamp));
+        Ok(())
     }
 }
 
@@ -133,11 +125,8 @@ mod tests {
             ]
         );
         // The second window of key 1 is still open.
-        assert_eq!(
-            h.value::<Vec<(i64, u64)>>("1", "open"),
-            Some(vec![(1_000, 100)])
-        );
-        assert_eq!(h.value::<Vec<(i64, u64)>>("2", "open"), None);
+        assert_eq!(h.map::<i64, u64>("1", "sums"), vec![(1_000, 100)]);
+        assert_eq!(h.map::<i64, u64>("2", "sums"), vec![]);
     }
 
     #[test]
