@@ -74,7 +74,10 @@ impl OpenContext {
 /// when the call ends.
 #[derive(Debug, Default)]
 pub struct Context {
-    key: Option<Vec<u8>>,
+    /// The current key's bytes (meaningful when `has_key`): a buffer reused
+    /// from element to element, so switching keys does not allocate.
+    key: Vec<u8>,
+    has_key: bool,
     timestamp: Option<i64>,
     watermark: Cell<Option<i64>>,
     main: Vec<Record>,
@@ -90,16 +93,18 @@ impl Context {
     /// the caller knows whether the host must be told.
     pub(crate) fn set_current(&mut self, key: Option<&[u8]>, timestamp: Option<i64>) -> bool {
         self.timestamp = timestamp;
-        if self.key.as_deref() == key {
+        if self.key() == key {
             return false;
         }
-        self.key = key.map(<[u8]>::to_vec);
+        self.key.clear();
+        self.key.extend_from_slice(key.unwrap_or_default());
+        self.has_key = key.is_some();
         true
     }
 
     /// The current key: the key of the record or timer being handled.
     pub fn key(&self) -> Option<&[u8]> {
-        self.key.as_deref()
+        self.has_key.then_some(self.key.as_slice())
     }
 
     /// The event time of the record or timer being handled.

@@ -61,8 +61,9 @@ impl<T: Serialize + DeserializeOwned> ListState<T> {
 
     /// Appends one value.
     pub fn add(&self, value: &T) -> Result<()> {
-        let bytes = codec::encode(&self.handle.name, value)?;
-        Ok(sys::list_add(self.handle.id, &bytes)?)
+        codec::with_encoded(&self.handle.name, value, |bytes| {
+            Ok(sys::list_add(self.handle.id, bytes)?)
+        })
     }
 
     /// Replaces the whole list.

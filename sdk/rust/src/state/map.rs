@@ -64,10 +64,11 @@ where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let k = codec::encode(&self.handle.name, key)?;
-        sys::map_get(self.handle.id, &k)?
-            .map(|bytes| codec::decode(&self.handle.name, &bytes))
-            .transpose()
+        codec::with_encoded(&self.handle.name, key, |k| {
+            sys::map_get(self.handle.id, k)?
+                .map(|bytes| codec::decode(&self.handle.name, &bytes))
+                .transpose()
+        })
     }
 
     /// Whether there is a value under `key`.
@@ -76,8 +77,9 @@ where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let k = codec::encode(&self.handle.name, key)?;
-        Ok(sys::map_get(self.handle.id, &k)?.is_some())
+        codec::with_encoded(&self.handle.name, key, |k| {
+            Ok(sys::map_get(self.handle.id, k)?.is_some())
+        })
     }
 
     /// Puts `value` under `key`, replacing any value there.
@@ -86,9 +88,10 @@ where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let k = codec::encode(&self.handle.name, key)?;
-        let v = codec::encode(&self.handle.name, value)?;
-        Ok(sys::map_put(self.handle.id, &k, &v)?)
+        let name = &self.handle.name;
+        codec::with_encoded(name, key, |k| {
+            codec::with_encoded(name, value, |v| Ok(sys::map_put(self.handle.id, k, v)?))
+        })
     }
 
     /// Removes the value under `key`, if any.
@@ -97,8 +100,9 @@ where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let k = codec::encode(&self.handle.name, key)?;
-        Ok(sys::map_remove(self.handle.id, &k)?)
+        codec::with_encoded(&self.handle.name, key, |k| {
+            Ok(sys::map_remove(self.handle.id, k)?)
+        })
     }
 
     /// All entries, ordered by encoded key bytes.

@@ -62,8 +62,9 @@ impl<T: Serialize + DeserializeOwned> ValueState<T> {
 
     /// Sets the current key's value.
     pub fn set(&self, value: &T) -> Result<()> {
-        let bytes = codec::encode(&self.handle.name, value)?;
-        Ok(sys::value_set(self.handle.id, &bytes)?)
+        codec::with_encoded(&self.handle.name, value, |bytes| {
+            Ok(sys::value_set(self.handle.id, bytes)?)
+        })
     }
 
     /// Reads the value, computes the new one, stores and returns it.
