@@ -52,21 +52,20 @@ impl<A: WindowAggregate> Operator for Windowed<A> {
         let ts = record
             .timestamp
             .ok_or_else(|| Error::bad_input("a windowed operator needs records with timestamps"))?;
-        let key = ctx
-            .key()
-            .ok_or_else(|| Error::bad_input("a windowed operator needs keyed input"))?
-            .to_vec();
+        if ctx.key().is_none() {
+            return Err(Error::bad_input("a windowed operator needs keyed input"));
+        }
         let accepted = match self.kind {
             WindowKind::Tumbling { size_ms } => {
                 let w = assign::tumbling(ts, size_ms as i64);
-                self.add_to_windows(ctx, &key, &[w], &record)?
+                self.add_to_windows(ctx, &[w], &record)?
             }
             WindowKind::Sliding { size_ms, slide_ms } => {
                 let ws = assign::sliding(ts, size_ms as i64, slide_ms as i64);
-                self.add_to_windows(ctx, &key, &ws, &record)?
+                self.add_to_windows(ctx, &ws, &record)?
             }
             WindowKind::Session { gap_ms } => {
-                self.add_to_session(ctx, &key, assign::session(ts, gap_ms as i64), &record)?
+                self.add_to_session(ctx, assign::session(ts, gap_ms as i64), &record)?
             }
         };
         if !accepted {
@@ -82,15 +81,34 @@ impl<A: WindowAggregate> Operator for Windowed<A> {
         if timer.domain != TimeDomain::EventTime {
             return Ok(());
         }
-        let key = timer.key.unwrap_or_default();
-        let mut windows = self.windows.entries()?;
-        windows.sort_by_key(|(w, _)| *w);
-        for (w, acc) in windows {
-            if w.max_timestamp() == timer.timestamp {
-                self.fire(ctx, &key, w, &acc)?;
+        let at = timer.timestamp;
+        match self.aligned_windows_due(at) {
+            Some(due) => {
+                // Tumbling and sliding windows: the timer names the window it
+                // fires and the one it drops, so look those up directly.
+                for w in due {
+                    let Some(acc) = self.windows.get(&w)? else {
+                        continue;
+                    };
+                    if w.max_timestamp() == at {
+                        self.fire(ctx, w, &acc)?;
+                    }
+                    if assign::cleanup_time(w, self.lateness) <= at {
+                        self.windows.remove(&w)?;
+                    }
+                }
             }
-            if assign::cleanup_time(w, self.lateness) <= timer.timestamp {
-                self.windows.remove(&w)?;
+            None => {
+                let mut windows = self.windows.entries()?;
+                windows.sort_by_key(|(w, _)| *w);
+                for (w, acc) in windows {
+                    if w.max_timestamp() == at {
+                        self.fire(ctx, w, &acc)?;
+                    }
+                    if assign::cleanup_time(w, self.lateness) <= at {
+                        self.windows.remove(&w)?;
+                    }
+                }
             }
         }
         Ok(())
@@ -102,12 +120,38 @@ impl<A: WindowAggregate> Windowed<A> {
         assign::cleanup_time(w, self.lateness) <= watermark
     }
 
+    /// For tumbling and sliding windows, the windows an event-time timer at
+    /// `at` concerns, oldest first: the one it drops (whose cleanup time is
+    /// `at`) and the one it fires (whose last millisecond is `at`); the same
+    /// window without allowed lateness. Every window of such a kind spans
+    /// `size` milliseconds, so both follow from `at`. `None` for session
+    /// windows, and where arithmetic near the ends of time saturates: then
+    /// the key's windows are scanned.
+    fn aligned_windows_due(&self, at: i64) -> Option<Vec<Window>> {
+        let size = match self.kind {
+            WindowKind::Tumbling { size_ms } | WindowKind::Sliding { size_ms, .. } => {
+                size_ms as i64
+            }
+            WindowKind::Session { .. } => return None,
+        };
+        let ending = |end: i64| -> Option<Window> {
+            let start = end.checked_sub(size)?;
+            // A window of full length whose end did not saturate.
+            (start.checked_add(size)? == end && end < i64::MAX).then_some(Window { start, end })
+        };
+        let fired = ending(at.checked_add(1)?)?;
+        if self.lateness == 0 {
+            return Some(vec![fired]);
+        }
+        let dropped = ending(at.checked_add(1)?.checked_sub(self.lateness)?)?;
+        Some(vec![dropped, fired])
+    }
+
     /// Adds a record to each of its (non-merging) windows still kept; false
     /// if there was none.
     fn add_to_windows(
         &mut self,
         ctx: &mut Context,
-        key: &[u8],
         windows: &[Window],
         record: &Record,
     ) -> Result<bool> {
@@ -123,20 +167,14 @@ impl<A: WindowAggregate> Windowed<A> {
             let mut acc = existing.unwrap_or_else(|| self.aggregate.create());
             self.aggregate.add(&mut acc, record)?;
             self.windows.insert(&w, &acc)?;
-            self.schedule(ctx, key, w, &acc, is_new, watermark)?;
+            self.schedule(ctx, w, &acc, is_new, watermark)?;
         }
         Ok(accepted)
     }
 
     /// Adds a record to the key's sessions, merging every session its own
     /// window touches; false if the resulting session is no longer kept.
-    fn add_to_session(
-        &mut self,
-        ctx: &mut Context,
-        key: &[u8],
-        own: Window,
-        record: &Record,
-    ) -> Result<bool> {
+    fn add_to_session(&mut self, ctx: &mut Context, own: Window, record: &Record) -> Result<bool> {
         let watermark = ctx.watermark();
         let mut sessions = self.windows.entries()?;
         sessions.sort_by_key(|(w, _)| *w);
@@ -179,7 +217,7 @@ impl<A: WindowAggregate> Windowed<A> {
                 }
             }
         }
-        self.schedule(ctx, key, merged, &acc, is_new, watermark)?;
+        self.schedule(ctx, merged, &acc, is_new, watermark)?;
         Ok(true)
     }
 
@@ -188,7 +226,6 @@ impl<A: WindowAggregate> Windowed<A> {
     fn schedule(
         &self,
         ctx: &mut Context,
-        key: &[u8],
         w: Window,
         acc: &A::Acc,
         is_new: bool,
@@ -196,7 +233,7 @@ impl<A: WindowAggregate> Windowed<A> {
     ) -> Result<()> {
         let fire_at = w.max_timestamp();
         if fire_at <= watermark {
-            self.fire(ctx, key, w, acc)?;
+            self.fire(ctx, w, acc)?;
         } else if is_new {
             ctx.timers().register_event_time(fire_at)?;
         }
@@ -207,9 +244,15 @@ impl<A: WindowAggregate> Windowed<A> {
         Ok(())
     }
 
-    fn fire(&self, ctx: &mut Context, key: &[u8], w: Window, acc: &A::Acc) -> Result<()> {
-        for mut record in self.aggregate.emit(key, w, acc)? {
-            record.key.get_or_insert_with(|| key.to_vec());
+    /// Emits what window `w` of the current key (a record's or a timer's)
+    /// holds.
+    fn fire(&self, ctx: &mut Context, w: Window, acc: &A::Acc) -> Result<()> {
+        let key = ctx.key().unwrap_or_default();
+        let records = self.aggregate.emit(key, w, acc)?;
+        for mut record in records {
+            if record.key.is_none() {
+                record.key = ctx.key().map(<[u8]>::to_vec);
+            }
             record.timestamp.get_or_insert(w.max_timestamp());
             ctx.emit(record);
         }

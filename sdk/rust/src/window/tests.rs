@@ -187,6 +187,48 @@ fn allowed_lateness_keeps_windows_and_refires_them_with_the_full_result() {
 }
 
 #[test]
+fn one_timer_can_drop_one_sliding_window_and_fire_another() {
+    // Size 10, slide 5, lateness 5: the timer at 14 is both the cleanup of
+    // [0,10) and the last millisecond of [5,15).
+    let mut h = harness(serde_json::json!({
+        "window": {"kind": "sliding", "size_ms": 10, "slide_ms": 5},
+        "allowed_lateness_ms": 5
+    }));
+    h.process(rec("k", "a", 7)).unwrap();
+    h.advance_watermark(9).unwrap();
+    assert_eq!(out(h.take_emitted()), [o("k", "[0,10):a", 9)]);
+    h.advance_watermark(14).unwrap();
+    assert_eq!(out(h.take_emitted()), [o("k", "[5,15):a", 14)]);
+    assert_eq!(windows(&h, "k"), [(w(5, 15), vec!["a".into()])]);
+    // Too late for [0,10), late but allowed for [5,15): it fires again.
+    h.process(rec("k", "b", 8)).unwrap();
+    assert_eq!(out(h.take_emitted()), [o("k", "[5,15):a,b", 14)]);
+    h.advance_watermark(19).unwrap();
+    assert!(h.emitted().is_empty());
+    assert!(windows(&h, "k").is_empty());
+    assert!(h.timers("k").is_empty());
+}
+
+#[test]
+fn windows_cut_short_at_the_end_of_time_still_fire() {
+    // The last tumbling window's end saturates at i64::MAX, so it is shorter
+    // than its size: its timer cannot name it and the key's windows are
+    // scanned instead.
+    let mut h = harness(serde_json::json!({
+        "window": {"kind": "tumbling", "size_ms": 10}
+    }));
+    let ts = i64::MAX - 2;
+    h.process(rec("k", "z", ts)).unwrap();
+    let [(window, _)] = windows(&h, "k").try_into().unwrap();
+    assert_eq!(window.end, i64::MAX);
+    assert!(window.end - window.start < 10);
+    h.advance_watermark(i64::MAX - 1).unwrap();
+    let expected = format!("[{},{}):z", window.start, i64::MAX);
+    assert_eq!(out(h.take_emitted()), [o("k", &expected, i64::MAX - 1)]);
+    assert!(windows(&h, "k").is_empty());
+}
+
+#[test]
 fn records_too_late_for_every_window_go_to_the_late_output() {
     let mut h = harness(serde_json::json!({
         "window": {"kind": "sliding", "size_ms": 10, "slide_ms": 5},
