@@ -72,7 +72,10 @@ impl Chain {
     /// Fires due processing-time timers along the chain.
     pub(crate) fn push_processing_time(&mut self, now: Millis) -> Result<()> {
         for i in 0..self.nodes.len() {
-            let due = self.nodes[i].1.next_processing_timer().is_some_and(|t| t <= now);
+            let due = self.nodes[i]
+                .1
+                .next_processing_timer()
+                .is_some_and(|t| t <= now);
             if due {
                 let out = self.nodes[i].1.on_processing_time(now)?;
                 self.forward_from(i, out)?;

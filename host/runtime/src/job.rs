@@ -323,10 +323,6 @@ pub fn resolve_module(
 }
 
 /// Loads, checks and runs a job in one call.
-pub fn run_job(
-    engine: &WasmEngine,
-    spec: LoadedSpec,
-    options: &RunOptions,
-) -> Result<JobSummary> {
+pub fn run_job(engine: &WasmEngine, spec: LoadedSpec, options: &RunOptions) -> Result<JobSummary> {
     Job::prepare(engine, spec, options)?.run(options.progress)
 }

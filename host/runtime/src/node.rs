@@ -17,14 +17,25 @@ pub struct NodeReport {
     pub state_bytes: u64,
 }
 
-/// One step of a chain.
+/// One step of a chain. Only `process` is required: a node without timers
+/// or state keeps the defaults.
 pub(crate) trait ChainNode: Send {
     fn process(&mut self, batch: Vec<Record>) -> Result<OperatorOutput>;
-    fn on_watermark(&mut self, wm: Millis) -> Result<OperatorOutput>;
-    fn on_processing_time(&mut self, now: Millis) -> Result<OperatorOutput>;
-    fn next_processing_timer(&self) -> Option<Millis>;
-    fn close(&mut self) -> Result<OperatorOutput>;
-    fn report(&self) -> NodeReport;
+    fn on_watermark(&mut self, _wm: Millis) -> Result<OperatorOutput> {
+        Ok(OperatorOutput::default())
+    }
+    fn on_processing_time(&mut self, _now: Millis) -> Result<OperatorOutput> {
+        Ok(OperatorOutput::default())
+    }
+    fn next_processing_timer(&self) -> Option<Millis> {
+        None
+    }
+    fn close(&mut self) -> Result<OperatorOutput> {
+        Ok(OperatorOutput::default())
+    }
+    fn report(&self) -> NodeReport {
+        NodeReport::default()
+    }
 }
 
 pub(crate) struct OperatorNode(pub(crate) OperatorInstance);
@@ -63,21 +74,6 @@ impl ChainNode for UdfNode {
             side: Vec::new(),
         })
     }
-    fn on_watermark(&mut self, _: Millis) -> Result<OperatorOutput> {
-        Ok(OperatorOutput::default())
-    }
-    fn on_processing_time(&mut self, _: Millis) -> Result<OperatorOutput> {
-        Ok(OperatorOutput::default())
-    }
-    fn next_processing_timer(&self) -> Option<Millis> {
-        None
-    }
-    fn close(&mut self) -> Result<OperatorOutput> {
-        Ok(OperatorOutput::default())
-    }
-    fn report(&self) -> NodeReport {
-        NodeReport::default()
-    }
 }
 
 pub(crate) struct SinkNode {
@@ -101,21 +97,9 @@ impl ChainNode for SinkNode {
         self.sink.write(&batch).map_err(|e| self.err(e))?;
         Ok(OperatorOutput::default())
     }
-    fn on_watermark(&mut self, _: Millis) -> Result<OperatorOutput> {
-        Ok(OperatorOutput::default())
-    }
-    fn on_processing_time(&mut self, _: Millis) -> Result<OperatorOutput> {
-        Ok(OperatorOutput::default())
-    }
-    fn next_processing_timer(&self) -> Option<Millis> {
-        None
-    }
     fn close(&mut self) -> Result<OperatorOutput> {
         self.sink.flush().map_err(|e| self.err(e))?;
         self.sink.close().map_err(|e| self.err(e))?;
         Ok(OperatorOutput::default())
-    }
-    fn report(&self) -> NodeReport {
-        NodeReport::default()
     }
 }

@@ -140,7 +140,10 @@ fn set_key(r: &mut Record, key_by: &KeyBy, edge: &str) -> Result<(), RuntimeErro
                 Some(serde_json::Value::Null) | None => {
                     return Err(RuntimeError::MissingKey {
                         edge: edge.to_owned(),
-                        detail: format!("key_by field `{field}` is missing in {}", preview(&r.value)),
+                        detail: format!(
+                            "key_by field `{field}` is missing in {}",
+                            preview(&r.value)
+                        ),
                     });
                 }
                 Some(other) => other.to_string().into_bytes(),
@@ -207,7 +210,10 @@ mod tests {
             Record::new(br#"{"acct":7}"#.to_vec()),
         ])
         .unwrap();
-        let keys: Vec<_> = drain(&inboxes[0]).into_iter().map(|r| r.key.unwrap()).collect();
+        let keys: Vec<_> = drain(&inboxes[0])
+            .into_iter()
+            .map(|r| r.key.unwrap())
+            .collect();
         assert_eq!(keys, [b"x".to_vec(), b"7".to_vec()]);
         let err = e
             .send_records(vec![Record::new(br#"{"other":1}"#.to_vec())])

@@ -121,11 +121,7 @@ impl ExecutionPlan {
                 continue;
             }
             let consumer = &mut tasks[to];
-            let first_channel = consumer
-                .inputs
-                .iter()
-                .map(|i| i.producer_parallelism)
-                .sum();
+            let first_channel = consumer.inputs.iter().map(|i| i.producer_parallelism).sum();
             let input_index = consumer.inputs.len();
             consumer.inputs.push(InputPlan {
                 from_task: from,
@@ -216,7 +212,11 @@ mod tests {
             "name: t\nsources:\n  - { id: s1, type: generator, count: 1, parallelism: 2 }\n  - { id: s2, type: generator, count: 1, parallelism: 3 }\nsinks:\n  - { id: out, type: stdout }\nedges:\n  - { from: s1, to: out }\n  - { from: s2, to: out }\n",
         );
         let out = p.tasks.iter().position(|t| t.chain == ["out"]).unwrap();
-        let firsts: Vec<_> = p.tasks[out].inputs.iter().map(|i| i.first_channel).collect();
+        let firsts: Vec<_> = p.tasks[out]
+            .inputs
+            .iter()
+            .map(|i| i.first_channel)
+            .collect();
         assert_eq!(firsts, [0, 2]);
         assert_eq!(p.inbox_channels(out), 5);
     }

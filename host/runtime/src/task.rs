@@ -187,8 +187,8 @@ fn run_source(
         subtask,
         error,
     };
-    let mut source = weir_connectors::open_source(spec, &shared.spec.dir, subtask, parallelism)
-        .map_err(err)?;
+    let mut source =
+        weir_connectors::open_source(spec, &shared.spec.dir, subtask, parallelism).map_err(err)?;
     let mut watermarks = WatermarkGenerator::new(&spec.watermark);
     let batch_size = shared.spec.spec.batch_size;
     let counters = shared.counters.node(&spec.id);
@@ -237,9 +237,9 @@ fn run_inputs(
     let mut gate = InputGate::new(channels);
     loop {
         let now = now_ms();
-        let wait = chain
-            .next_processing_timer()
-            .map_or(POLL, |t| Duration::from_millis(t.saturating_sub(now).clamp(0, 50) as u64));
+        let wait = chain.next_processing_timer().map_or(POLL, |t| {
+            Duration::from_millis(t.saturating_sub(now).clamp(0, 50) as u64)
+        });
         match rx.recv_timeout(wait) {
             Ok((ch, Element::Records(batch))) => {
                 gate.on_records(ch);

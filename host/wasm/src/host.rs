@@ -41,7 +41,11 @@ pub(crate) struct Current {
 }
 
 /// The current key, if any, as a state scope.
-pub(crate) fn scope_of<'a>(batch: &'a Batch, current: &Current, keyed: bool) -> Option<KeyScope<'a>> {
+pub(crate) fn scope_of<'a>(
+    batch: &'a Batch,
+    current: &Current,
+    keyed: bool,
+) -> Option<KeyScope<'a>> {
     if !keyed || !current.has_key {
         return None;
     }

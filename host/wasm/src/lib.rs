@@ -8,6 +8,7 @@ mod limits;
 mod metrics;
 mod module;
 mod operator;
+mod sandbox;
 mod udf;
 
 pub use engine::WasmEngine;
@@ -16,5 +17,6 @@ pub use host::TaskInfo;
 pub use limits::SandboxLimits;
 pub use metrics::{Histogram, OperatorMetrics};
 pub use module::{Module, WorldKind};
-pub use operator::{InstanceSetup, OperatorInstance, OperatorOutput};
+pub use operator::{OperatorInstance, OperatorOutput};
+pub use sandbox::InstanceSetup;
 pub use udf::UdfInstance;

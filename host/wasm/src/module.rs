@@ -58,11 +58,10 @@ impl Module {
         hash: [u8; 32],
     ) -> Result<Module> {
         check_header(name, bytes)?;
-        let component =
-            Component::new(engine.engine(), bytes).map_err(|e| WasmError::Compile {
-                module: name.to_owned(),
-                message: format!("{e:#}"),
-            })?;
+        let component = Component::new(engine.engine(), bytes).map_err(|e| WasmError::Compile {
+            module: name.to_owned(),
+            message: format!("{e:#}"),
+        })?;
         let world = detect_world(engine, name, &component)?;
         let export = match world {
             WorldKind::Operator => "process",
@@ -75,11 +74,8 @@ impl Module {
         let mut linker = Linker::<HostState>::new(engine.engine());
         let pre = match world {
             WorldKind::Operator => {
-                weir_world::operator::Operator::add_to_linker::<_, HasSelf<_>>(
-                    &mut linker,
-                    |s| s,
-                )
-                .map_err(mismatch)?;
+                weir_world::operator::Operator::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+                    .map_err(mismatch)?;
                 let pre = linker.instantiate_pre(&component).map_err(mismatch)?;
                 Pre::Operator(weir_world::operator::OperatorPre::new(pre).map_err(mismatch)?)
             }
@@ -132,9 +128,7 @@ fn check_header(name: &str, bytes: &[u8]) -> Result<()> {
         ));
     }
     if version != COMPONENT_VERSION {
-        return Err(not(&format!(
-            "unsupported binary version {version:02x?}"
-        )));
+        return Err(not(&format!("unsupported binary version {version:02x?}")));
     }
     Ok(())
 }
@@ -160,4 +154,3 @@ fn detect_world(engine: &WasmEngine, name: &str, component: &Component) -> Resul
         })
     }
 }
-

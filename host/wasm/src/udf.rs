@@ -3,24 +3,20 @@ use weir_types::Record;
 use weir_world::operator::weir::operator::types as wit;
 use weir_world::udf::Udf;
 
-use crate::engine::deadline_ticks;
 use crate::host::{Batch, HostState};
 use crate::module::{Module, Pre};
-use crate::operator::{InstanceSetup, classify, new_store};
+use crate::sandbox::{InstanceSetup, Sandboxed};
 use crate::{CallKind, Result, TrapCause, WasmError};
 
 /// One sandboxed subtask of a component implementing the `udf` world.
 pub struct UdfInstance {
-    store: Store<HostState>,
-    bindings: Udf,
-    poisoned: bool,
-    setup_limits: crate::SandboxLimits,
+    inner: Sandboxed<Udf>,
 }
 
 impl std::fmt::Debug for UdfInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UdfInstance")
-            .field("task", &self.store.data().task)
+            .field("task", self.inner.task())
             .finish()
     }
 }
@@ -35,19 +31,8 @@ impl UdfInstance {
                 detail: format!("expected world udf, found {}", module.world()),
             });
         };
-        let limits = setup.limits.clone();
-        let mut store = new_store(module, setup);
-        store.set_epoch_deadline(deadline_ticks(limits.call_timeout));
-        let bindings = match pre.instantiate(&mut store) {
-            Ok(b) => b,
-            Err(e) => return Err(classify(&mut store, &limits, CallKind::Instantiate, e)),
-        };
-        Ok(UdfInstance {
-            store,
-            bindings,
-            poisoned: false,
-            setup_limits: limits,
-        })
+        let inner = Sandboxed::new(module, setup, |store| pre.instantiate(store))?;
+        Ok(UdfInstance { inner })
     }
 
     /// Calls the guest's `open` with its config as JSON.
@@ -74,17 +59,10 @@ impl UdfInstance {
             .iter()
             .map(|r| (r.value.len() + r.key.as_ref().map_or(0, Vec::len)) as u64)
             .sum();
-        if bytes > self.setup_limits.max_output_bytes {
-            self.poisoned = true;
-            let task = &self.store.data().task;
-            return Err(WasmError::Trap {
-                operator: task.operator.clone(),
-                subtask: task.subtask,
-                call: CallKind::Process,
-                cause: TrapCause::OutputLimit {
-                    limit: self.setup_limits.max_output_bytes,
-                },
-            });
+        let limit = self.inner.limits().max_output_bytes;
+        if bytes > limit {
+            let cause = TrapCause::OutputLimit { limit };
+            return Err(self.inner.fail(CallKind::Process, cause));
         }
         Ok(out
             .into_iter()
@@ -101,33 +79,7 @@ impl UdfInstance {
         kind: CallKind,
         f: impl FnOnce(&Udf, &mut Store<HostState>) -> wasmtime::Result<Result<T, String>>,
     ) -> Result<T> {
-        let task = &self.store.data().task;
-        if self.poisoned {
-            return Err(WasmError::Poisoned {
-                operator: task.operator.clone(),
-                subtask: task.subtask,
-            });
-        }
-        self.store.data_mut().begin(Batch::None);
-        self.store
-            .set_epoch_deadline(deadline_ticks(self.setup_limits.call_timeout));
-        let result = f(&self.bindings, &mut self.store);
-        self.store.data_mut().end();
-        match result {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(message)) => {
-                let task = &self.store.data().task;
-                Err(WasmError::Guest {
-                    operator: task.operator.clone(),
-                    subtask: task.subtask,
-                    call: kind,
-                    message,
-                })
-            }
-            Err(trap) => {
-                self.poisoned = true;
-                Err(classify(&mut self.store, &self.setup_limits, kind, trap))
-            }
-        }
+        self.inner.store.data_mut().begin(Batch::None);
+        self.inner.call(kind, f, |message| message)
     }
 }
