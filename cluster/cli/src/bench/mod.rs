@@ -31,7 +31,7 @@ const NATIVE_MIN_TOTAL: Duration = Duration::from_millis(300);
 #[derive(clap::Args, Debug)]
 pub(crate) struct BenchArgs {
     /// Records generated per run (default: per scenario, about 1–3 s of
-    /// Wasm work on a 2-core machine: a 20 M, b 10 M, c 4 M).
+    /// Wasm work on a 2-core machine: a 4 M, b 3 M, c 1 M).
     #[arg(long)]
     records: Option<u64>,
     /// Batch sizes to measure (the job's `batch_size`).

@@ -106,9 +106,9 @@ impl Scenario {
     /// work each on a 2-core machine in release.
     pub(crate) fn default_records(self) -> u64 {
         match self {
-            Scenario::MapFilter => 20_000_000,
-            Scenario::KeyedCount => 10_000_000,
-            Scenario::WindowSum => 4_000_000,
+            Scenario::MapFilter => 4_000_000,
+            Scenario::KeyedCount => 3_000_000,
+            Scenario::WindowSum => 1_000_000,
         }
     }
 
