@@ -1,10 +1,4 @@
-//! Bench guest, scenario (b): counts records per key in a keyed
-//! `ValueState<u64>` (heap state in the host) and, each time a key's count
-//! reaches a multiple of [`EMIT_EVERY`], emits the record
-//! `key | count` — two little-endian `u64`s, the key parsed from its decimal
-//! text — under the same key. Nothing else is emitted.
-//!
-//! `weir bench` runs the same rule in its native loop.
+#![doc = include_str!("../README.md")]
 
 use weir_sdk::prelude::*;
 

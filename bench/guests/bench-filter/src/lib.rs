@@ -1,7 +1,4 @@
-//! Bench guest, scenario (a) step two: keeps a record when its value, a
-//! little-endian `u64` `v`, has `v & 7 != 0`; drops it otherwise.
-//!
-//! `weir bench` runs the same [`keep`] in its native loop.
+#![doc = include_str!("../README.md")]
 
 use weir_sdk::prelude::*;
 

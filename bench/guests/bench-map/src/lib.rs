@@ -1,7 +1,4 @@
-//! Bench guest, scenario (a) step one: the value, a little-endian `u64` `v`,
-//! becomes `3v + 1` (wrapping). Key and timestamp pass through.
-//!
-//! `weir bench` runs the same [`map_value`] in its native loop.
+#![doc = include_str!("../README.md")]
 
 use weir_sdk::prelude::*;
 

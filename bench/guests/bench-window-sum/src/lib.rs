@@ -1,15 +1,4 @@
-//! Bench guest, scenario (c): sums values (little-endian `u64`) per key in
-//! 1-second tumbling event-time windows. When the watermark reaches a
-//! window's last millisecond it emits `key | start | sum` — three
-//! little-endian `u64`s, the key parsed from its decimal text — under the
-//! same key, stamped with that last millisecond. Records for a window the
-//! watermark has already passed are dropped.
-//!
-//! Written by hand on keyed state and event-time timers: the key's open
-//! windows are one `MapState<start, sum>`, so a record reads and writes only
-//! its own window however many are open (many are when the watermark lags,
-//! e.g. behind the slower of two sources), and a timer at each window's last
-//! millisecond fires it. `weir bench` runs the same rule in its native loop.
+#![doc = include_str!("../README.md")]
 
 use weir_sdk::prelude::*;
 
