@@ -48,10 +48,7 @@ pub(crate) fn new(args: NewArgs) -> anyhow::Result<()> {
     let files = [
         ("Cargo.toml", cargo_toml(&name, &sdk)),
         ("src/lib.rs", LIB_RS.to_owned()),
-        (
-            "job.yaml",
-            JOB_YAML.replace("weir_template.wasm", &module),
-        ),
+        ("job.yaml", JOB_YAML.replace("weir_template.wasm", &module)),
         ("README.md", readme(&name, &module)),
         (".gitignore", "/target\n".to_owned()),
     ];
@@ -60,7 +57,10 @@ pub(crate) fn new(args: NewArgs) -> anyhow::Result<()> {
     }
     println!("created {} ({module})", args.path.display());
     println!("  cargo test                # test it natively");
-    println!("  weir build {}   # build the component", args.path.display());
+    println!(
+        "  weir build {}   # build the component",
+        args.path.display()
+    );
     println!("  weir run {}/job.yaml", args.path.display());
     Ok(())
 }
