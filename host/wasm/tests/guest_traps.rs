@@ -219,3 +219,25 @@ fn instances_on_other_threads_keep_working_while_one_loops_and_one_traps() {
     );
     assert_eq!(spin.process(records(1)).unwrap().main[0].value, b"spun 10");
 }
+
+#[test]
+fn a_udf_that_traps_in_open_is_poisoned_and_other_udfs_run() {
+    // A component of exactly the udf world whose exports all execute
+    // `unreachable`.
+    let engine = engine();
+    let bytes = component(
+        "package test:plain;
+         world plain { include weir:operator/udf@0.1.0; }",
+        "plain",
+    );
+    let module = engine.load_bytes("plain.wasm", &bytes).unwrap();
+    let mut inst = weir_wasm::UdfInstance::new(&module, setup("plain", limits(|_| ()))).unwrap();
+    let cause = trap(inst.open("{}"), "plain", CallKind::Open);
+    assert_eq!(guest_trap(cause), UNREACHABLE);
+    assert_poisoned(inst.transform(records(1)), "plain");
+
+    let upper_module = load(&engine, weir_test_artifacts::MINIMAL_UDF);
+    let mut upper = udf(&upper_module, "upper", limits(|_| ()));
+    let out = upper.transform(vec![Record::new("abc")]).unwrap();
+    assert_eq!(out, vec![Record::new("ABC")]);
+}

@@ -106,34 +106,6 @@ fn a_guest_of_its_own_world_does_not_implement_the_operator_world() {
     assert!(named.iter().any(|e| detail.contains(e)), "{detail}");
 }
 
-/// A component made here from WIT: every export traps if called, which does
-/// not matter, since none of these may load.
-fn component(wit: &str, world: &str) -> Vec<u8> {
-    let mut resolve = wit_parser::Resolve::default();
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../wit/operator@0.1.0");
-    resolve.push_dir(root).expect("the weir WIT parses");
-    let package = resolve
-        .push_str("test.wit", wit)
-        .expect("the test WIT parses");
-    let world = resolve.select_world(&[package], Some(world)).unwrap();
-    let mut module =
-        wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-        false,
-    )
-    .unwrap();
-    wit_component::ComponentEncoder::default()
-        .validate(true)
-        .module(&module)
-        .unwrap()
-        .encode()
-        .unwrap()
-}
-
 #[test]
 fn a_component_exporting_neither_process_nor_transform_is_refused_with_its_exports() {
     let bytes = component(

@@ -118,3 +118,32 @@ pub fn assert_poisoned<T>(result: Result<T, WasmError>, operator: &str) {
 /// A CPU deadline short enough for tests and long enough for a loaded
 /// machine to finish a healthy call within it.
 pub const SHORT_DEADLINE: Duration = Duration::from_millis(300);
+
+/// A component made here from WIT (`wit`, which may use the
+/// `weir:operator@0.1.0` package) for `world`: every export executes
+/// `unreachable`.
+pub fn component(wit: &str, world: &str) -> Vec<u8> {
+    let mut resolve = wit_parser::Resolve::default();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../wit/operator@0.1.0");
+    resolve.push_dir(root).expect("the weir WIT parses");
+    let package = resolve
+        .push_str("test.wit", wit)
+        .expect("the test WIT parses");
+    let world = resolve.select_world(&[package], Some(world)).unwrap();
+    let mut module =
+        wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )
+    .unwrap();
+    wit_component::ComponentEncoder::default()
+        .validate(true)
+        .module(&module)
+        .unwrap()
+        .encode()
+        .unwrap()
+}
