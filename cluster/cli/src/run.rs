@@ -65,6 +65,12 @@ fn print_summary(s: &JobSummary) {
             n.records_out,
             n.records_in as f64 / secs.max(1e-9)
         );
+        if n.records_skipped > 0 {
+            eprintln!(
+                "    {} records skipped: they could not be decoded",
+                n.records_skipped
+            );
+        }
         if n.state_bytes > 0 {
             eprintln!("    keyed state {} bytes", n.state_bytes);
         }
