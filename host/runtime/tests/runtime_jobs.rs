@@ -135,7 +135,11 @@ edges:
 #[test]
 fn decode_errors_name_the_position_or_are_skipped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("in.jsonl"), "{\"a\":1}\nnot json\n{\"a\":2}\n").unwrap();
+    std::fs::write(
+        dir.path().join("in.jsonl"),
+        "{\"a\":1}\nnot json\n{\"a\":2}\n",
+    )
+    .unwrap();
     let job = |policy: &str| {
         format!(
             "name: dec
@@ -152,5 +156,8 @@ edges:
     let msg = err.to_string();
     assert!(msg.contains("src") && msg.contains("in.jsonl:2"), "{msg}");
     run(dir.path(), &job("skip")).unwrap();
-    assert_eq!(lines(&dir.path().join("out.txt")), ["{\"a\":1}", "{\"a\":2}"]);
+    assert_eq!(
+        lines(&dir.path().join("out.txt")),
+        ["{\"a\":1}", "{\"a\":2}"]
+    );
 }

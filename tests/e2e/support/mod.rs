@@ -32,7 +32,11 @@ pub fn module_dir() -> PathBuf {
 pub fn component(name: &str) -> PathBuf {
     let file = format!("{}.wasm", name.replace('-', "_"));
     let path = module_dir().join(file);
-    assert!(path.is_file(), "no component for guest {name} at {}", path.display());
+    assert!(
+        path.is_file(),
+        "no component for guest {name} at {}",
+        path.display()
+    );
     path
 }
 
