@@ -16,13 +16,12 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::path::Path;
+use std::process::Output;
 use std::sync::{Arc, Barrier, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use weir_runtime::{Job, JobSummary, RunOptions, RuntimeError};
-use weir_spec::JobSpec;
+use weir_runtime::{JobSummary, RuntimeError};
 use weir_wasm::{CallKind, TrapCause, WasmEngine, WasmError};
 
 /// The healthy job every hostile one runs beside.
@@ -39,39 +38,10 @@ fn engine() -> &'static WasmEngine {
     ENGINE.get_or_init(|| WasmEngine::new().expect("the engine starts"))
 }
 
-/// The folder of scenario case `name`.
-fn case_dir(name: &str) -> PathBuf {
-    support::workspace().join("tests/e2e/cases").join(name)
-}
-
-/// A scratch copy of the files of case `name` (not its folders, such as
-/// `expected/`), so its job writes its output there.
-fn scratch_case(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    for entry in std::fs::read_dir(case_dir(name)).expect("the case exists") {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-        }
-    }
-    dir
-}
-
-/// Loads the job of a case copy (its spec must be valid) and prepares it
-/// on the shared engine, with every guest on the module path.
-fn prepare(dir: &Path) -> Result<Job, RuntimeError> {
-    let spec = JobSpec::load(&dir.join("job.yaml")).expect("the case's spec is valid");
-    let options = RunOptions {
-        module_path: vec![support::module_dir()],
-        progress: false,
-    };
-    Job::prepare(engine(), spec, &options)
-}
-
 /// Prepares and runs case `name` in this process.
 fn run_case(name: &str) -> (tempfile::TempDir, Result<JobSummary, RuntimeError>) {
-    let dir = scratch_case(name);
-    let result = prepare(dir.path()).and_then(|job| job.run(false));
+    let dir = support::scratch_case(name);
+    let result = support::prepare(engine(), dir.path()).and_then(|job| job.run(false));
     (dir, result)
 }
 
@@ -84,14 +54,14 @@ fn beside_healthy(name: &str) -> Result<JobSummary, RuntimeError> {
         let start = Arc::clone(&start);
         std::thread::spawn(move || {
             start.wait();
-            let dir = scratch_case(HEALTHY);
-            let summary = prepare(dir.path()).and_then(|job| job.run(false));
+            let dir = support::scratch_case(HEALTHY);
+            let summary = support::prepare(engine(), dir.path()).and_then(|job| job.run(false));
             (dir, summary)
         })
     };
-    let dir = scratch_case(name);
+    let dir = support::scratch_case(name);
     start.wait();
-    let result = prepare(dir.path()).and_then(|job| job.run(false));
+    let result = support::prepare(engine(), dir.path()).and_then(|job| job.run(false));
     let (healthy_dir, summary) = healthy.join().expect("the healthy thread does not panic");
     assert_healthy_output(healthy_dir.path(), summary);
     result
@@ -109,55 +79,19 @@ fn assert_healthy_output(dir: &Path, summary: Result<JobSummary, RuntimeError>) 
     assert_eq!(threshold.records_in, 20_000);
     assert_eq!(
         support::sorted_lines(&dir.join("out.txt")),
-        support::sorted_lines(&case_dir(HEALTHY).join("expected/out.txt"))
+        support::sorted_lines(&support::case_dir(HEALTHY).join("expected/out.txt"))
     );
 }
 
-/// `weir run job.yaml` in a scratch copy of case `name`; fails the test if
-/// it runs longer than the watchdog allows (a hang), killing it. The output
-/// is read after the exit, so it must fit in the pipes (the hostile cases
-/// write to `discard` sinks and print one error).
+/// `weir run` on a scratch copy of case `name`, under the watchdog.
 fn weir_run_case(name: &str) -> Output {
-    let dir = scratch_case(name);
-    let mut child = support::weir()
-        .current_dir(dir.path())
-        .arg("run")
-        .arg("job.yaml")
-        .arg("--module-path")
-        .arg(support::module_dir())
-        .arg("--progress")
-        .arg("never")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("weir starts");
-    let started = Instant::now();
-    while child.try_wait().expect("waiting for weir").is_none() {
-        if started.elapsed() > WATCHDOG {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("weir was killed");
-            panic!(
-                "case {name}: weir run did not return within {WATCHDOG:?}\n{}",
-                support::describe(&out)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("weir's output")
+    let dir = support::scratch_case(name);
+    support::run_weir(dir.path(), &[], WATCHDOG).unwrap_or_else(|e| panic!("case {name}: {e}"))
 }
 
-/// The one `error:` line `weir` printed for a failed job, after checking
-/// that the job failed and printed exactly one such line.
+/// The one `error:` line `weir` printed for failed case `name`.
 fn error_line(name: &str, out: &Output) -> String {
-    assert!(
-        !out.status.success(),
-        "case {name} must fail\n{}",
-        support::describe(out)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "case {name}\n{}", support::describe(out));
-    errors[0].to_owned()
+    support::error_line(&format!("case {name}"), out)
 }
 
 /// How many times `needle` occurs in `text`.
@@ -293,8 +227,8 @@ fn emitting_past_the_output_cap_is_stopped() {
 
 #[test]
 fn a_component_of_another_world_is_refused_before_anything_runs() {
-    let dir = scratch_case("hostile-foreign-world");
-    match module_error(prepare(dir.path()), "alien") {
+    let dir = support::scratch_case("hostile-foreign-world");
+    match module_error(support::prepare(engine(), dir.path()), "alien") {
         WasmError::WorldMismatch { module, detail } => {
             assert!(module.ends_with("hostile_foreign_world.wasm"), "{module}");
             assert!(
@@ -382,15 +316,15 @@ fn every_hostile_job_at_once_fails_alone_and_the_engine_keeps_working() {
                 // Nothing that can panic before the barrier: a panicking
                 // thread would leave the others waiting for ever.
                 start.wait();
-                let dir = scratch_case(name);
-                let result = prepare(dir.path()).and_then(|job| job.run(false));
+                let dir = support::scratch_case(name);
+                let result = support::prepare(engine(), dir.path()).and_then(|job| job.run(false));
                 trap(result, operator, call)
             })
         })
         .collect();
-    let dir = scratch_case(HEALTHY);
+    let dir = support::scratch_case(HEALTHY);
     start.wait();
-    let summary = prepare(dir.path()).and_then(|job| job.run(false));
+    let summary = support::prepare(engine(), dir.path()).and_then(|job| job.run(false));
     assert_healthy_output(dir.path(), summary);
     for (handle, (name, _, _, expected)) in hostile.into_iter().zip(TRAPPING) {
         let cause = handle

@@ -11,69 +11,28 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
+use std::time::Duration;
 
 use weir_connectors::ConnectorError;
-use weir_runtime::{Job, JobSummary, RunOptions, RuntimeError};
+use weir_runtime::{JobSummary, RuntimeError};
 use weir_spec::{JobSpec, SpecError};
 use weir_wasm::{WasmEngine, WasmError};
 
-/// The folder of scenario case `name`.
-fn case_dir(name: &str) -> PathBuf {
-    support::workspace().join("tests/e2e/cases").join(name)
-}
-
-/// A scratch copy of the files of case `name`, so its job writes there.
-fn scratch_case(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    for entry in std::fs::read_dir(case_dir(name)).expect("the case exists") {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-        }
-    }
-    dir
-}
-
-/// Prepares the job in `dir` on `engine` with every guest on the module
-/// path.
-fn prepare(engine: &WasmEngine, dir: &Path) -> Result<Job, RuntimeError> {
-    let spec = JobSpec::load(&dir.join("job.yaml")).expect("the case's spec is valid");
-    let options = RunOptions {
-        module_path: vec![support::module_dir()],
-        progress: false,
-    };
-    Job::prepare(engine, spec, &options)
-}
-
 /// Runs the job in `dir` in this process.
 fn run_in_process(engine: &WasmEngine, dir: &Path) -> Result<JobSummary, RuntimeError> {
-    prepare(engine, dir).and_then(|job| job.run(false))
+    support::prepare(engine, dir).and_then(|job| job.run(false))
 }
 
 /// `weir run job.yaml` in `dir`, with `extra` arguments.
 fn weir_run(dir: &Path, extra: &[&str]) -> Output {
-    support::weir()
-        .current_dir(dir)
-        .args(["run", "job.yaml", "--progress", "never", "--module-path"])
-        .arg(support::module_dir())
-        .args(extra)
-        .output()
-        .expect("weir runs")
+    support::run_weir(dir, extra, Duration::from_secs(120)).expect("weir returns")
 }
 
 /// The single `error:` line of a failed run.
 fn error_line(out: &Output) -> String {
-    assert!(
-        !out.status.success(),
-        "must fail\n{}",
-        support::describe(out)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "{}", support::describe(out));
-    errors[0].to_owned()
+    support::error_line("the run", out)
 }
 
 /// Asserts the job in `dir` wrote nothing and `weir` printed no summary.
@@ -91,7 +50,7 @@ fn assert_nothing_ran(dir: &Path, out: &Output) {
 #[test]
 fn a_bad_json_line_fails_its_job_naming_the_source_file_and_line() {
     let engine = WasmEngine::new().unwrap();
-    let dir = scratch_case("input-decode-fail");
+    let dir = support::scratch_case("input-decode-fail");
     match run_in_process(&engine, dir.path()) {
         Err(RuntimeError::Connector {
             node,
@@ -123,12 +82,12 @@ fn a_bad_line_fails_only_its_own_job() {
     let healthy = {
         let engine = engine.clone();
         std::thread::spawn(move || {
-            let dir = scratch_case("hostile-neighbour-healthy");
+            let dir = support::scratch_case("hostile-neighbour-healthy");
             let summary = run_in_process(&engine, dir.path());
             (dir, summary)
         })
     };
-    let bad = scratch_case("input-decode-fail");
+    let bad = support::scratch_case("input-decode-fail");
     let err = run_in_process(&engine, bad.path()).unwrap_err();
     assert!(
         matches!(err, RuntimeError::Connector { ref node, .. } if node == "clicks"),
@@ -139,18 +98,20 @@ fn a_bad_line_fails_only_its_own_job() {
     summary.unwrap_or_else(|e| panic!("the healthy job failed: {e}"));
     assert_eq!(
         support::sorted_lines(&dir.path().join("out.txt")),
-        support::sorted_lines(&case_dir("hostile-neighbour-healthy").join("expected/out.txt"))
+        support::sorted_lines(
+            &support::case_dir("hostile-neighbour-healthy").join("expected/out.txt")
+        )
     );
 }
 
 #[test]
 fn with_skip_the_bad_line_is_dropped_counted_and_the_job_completes() {
     let engine = WasmEngine::new().unwrap();
-    let dir = scratch_case("input-decode-skip");
+    let dir = support::scratch_case("input-decode-skip");
     let summary = run_in_process(&engine, dir.path()).expect("the job completes");
     let clicks = summary.nodes.iter().find(|n| n.id == "clicks").unwrap();
     assert_eq!((clicks.records_in, clicks.records_skipped), (3, 1));
-    let expected = std::fs::read(case_dir("input-decode-skip").join("expected/out.jsonl"));
+    let expected = std::fs::read(support::case_dir("input-decode-skip").join("expected/out.jsonl"));
     assert_eq!(
         std::fs::read(dir.path().join("out.jsonl")).unwrap(),
         expected.unwrap()
@@ -159,7 +120,7 @@ fn with_skip_the_bad_line_is_dropped_counted_and_the_job_completes() {
 
 #[test]
 fn weir_run_names_the_bad_line_once_or_logs_it_and_the_count_with_skip() {
-    let dir = scratch_case("input-decode-fail");
+    let dir = support::scratch_case("input-decode-fail");
     let line = error_line(&weir_run(dir.path(), &[]));
     assert!(
         line.starts_with("error: job input-decode-fail failed: clicks subtask 0: "),
@@ -171,7 +132,7 @@ fn weir_run_names_the_bad_line_once_or_logs_it_and_the_count_with_skip() {
         "{line}"
     );
 
-    let dir = scratch_case("input-decode-skip");
+    let dir = support::scratch_case("input-decode-skip");
     let out = weir_run(dir.path(), &[]);
     assert!(out.status.success(), "{}", support::describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -195,7 +156,7 @@ fn weir_run_names_the_bad_line_once_or_logs_it_and_the_count_with_skip() {
 
 #[test]
 fn an_unknown_field_fails_the_spec_naming_the_field_and_its_line() {
-    let dir = scratch_case("input-spec-unknown-field");
+    let dir = support::scratch_case("input-spec-unknown-field");
     match JobSpec::load(&dir.path().join("job.yaml")) {
         Err(SpecError::Yaml {
             path,
@@ -224,7 +185,7 @@ fn an_unknown_field_fails_the_spec_naming_the_field_and_its_line() {
 
 #[test]
 fn parallelism_zero_fails_validation_naming_the_field() {
-    let dir = scratch_case("input-spec-parallelism-zero");
+    let dir = support::scratch_case("input-spec-parallelism-zero");
     match JobSpec::load(&dir.path().join("job.yaml")) {
         Err(SpecError::Invalid { problems, .. }) => {
             let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
@@ -246,7 +207,7 @@ fn parallelism_zero_fails_validation_naming_the_field() {
 
 #[test]
 fn a_missing_module_names_the_operator_and_every_path_searched() {
-    let dir = scratch_case("input-missing-module");
+    let dir = support::scratch_case("input-missing-module");
     let extra = tempfile::tempdir().unwrap();
     let out = weir_run(
         dir.path(),
@@ -269,7 +230,7 @@ fn a_missing_module_names_the_operator_and_every_path_searched() {
     assert_nothing_ran(dir.path(), &out);
 
     let engine = WasmEngine::new().unwrap();
-    match prepare(&engine, dir.path()) {
+    match support::prepare(&engine, dir.path()) {
         Err(RuntimeError::ModuleNotFound {
             operator, module, ..
         }) => assert_eq!(
@@ -338,7 +299,7 @@ fn core_modules_and_random_bytes_are_refused_before_anything_runs() {
         );
         assert_nothing_ran(dir.path(), &out);
 
-        match prepare(&engine, dir.path()) {
+        match support::prepare(&engine, dir.path()) {
             Err(RuntimeError::Module {
                 operator,
                 error: WasmError::NotAComponent { reason: r, .. },

@@ -11,10 +11,9 @@
 mod support;
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 /// The job spec every case has.
 const JOB: &str = "job.yaml";
@@ -118,49 +117,10 @@ fn run_case(case: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// `weir run job.yaml` inside `dir`, with every guest on the module path.
-/// A run still going after [`hang_limit`] is killed: a guard against a hung
-/// job blocking the suite, far above any case's run time.
+/// `weir run job.yaml` inside `dir`, killed as hung after [`hang_limit`]: a
+/// guard against a hung job blocking the suite, far above any case's run time.
 fn run_weir(dir: &Path) -> Result<Output, String> {
-    let mut child = support::weir()
-        .current_dir(dir)
-        .arg("run")
-        .arg(JOB)
-        .arg("--module-path")
-        .arg(support::module_dir())
-        .arg("--progress")
-        .arg("never")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start weir: {e}"))?;
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-    let started = Instant::now();
-    let status = loop {
-        match child
-            .try_wait()
-            .map_err(|e| format!("waiting for weir: {e}"))?
-        {
-            Some(status) => break status,
-            None if started.elapsed() > hang_limit() => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let stderr =
-                    String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
-                return Err(format!(
-                    "weir was still running after {:?} and was killed\n--- stderr\n{stderr}",
-                    hang_limit()
-                ));
-            }
-            None => std::thread::sleep(Duration::from_millis(20)),
-        }
-    };
-    Ok(Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    })
+    support::run_weir(dir, &[], hang_limit())
 }
 
 /// `WEIR_CASE_HANG_LIMIT_S`, default 300 seconds.
@@ -170,17 +130,6 @@ fn hang_limit() -> Duration {
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
     Duration::from_secs(secs)
-}
-
-/// Reads a pipe to its end on another thread.
-fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        bytes
-    })
 }
 
 /// Copies the case folder, except what only the checks read.

@@ -3,8 +3,10 @@
 //! `weir-test-artifacts`.
 #![allow(dead_code)]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The `weir` binary Cargo built for these tests.
 pub fn weir() -> Command {
@@ -79,4 +81,100 @@ pub fn sorted_lines(path: &Path) -> Vec<String> {
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     lines.sort();
     lines
+}
+
+/// The folder of scenario case `name` (`tests/e2e/cases/<name>`).
+pub fn case_dir(name: &str) -> PathBuf {
+    workspace().join("tests/e2e/cases").join(name)
+}
+
+/// A scratch copy of the files of case `name` (not its folders, such as
+/// `expected/`), so its job writes its output there.
+pub fn scratch_case(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for entry in std::fs::read_dir(case_dir(name)).expect("the case exists") {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+/// Loads the job in `dir` (its spec must be valid) and prepares it on
+/// `engine`, with every guest on the module path.
+pub fn prepare(
+    engine: &weir_wasm::WasmEngine,
+    dir: &Path,
+) -> Result<weir_runtime::Job, weir_runtime::RuntimeError> {
+    let spec = weir_spec::JobSpec::load(&dir.join("job.yaml")).expect("the job's spec is valid");
+    let options = weir_runtime::RunOptions {
+        module_path: vec![module_dir()],
+        progress: false,
+    };
+    weir_runtime::Job::prepare(engine, spec, &options)
+}
+
+/// `weir run job.yaml` inside `dir` with every guest on the module path and
+/// `extra` arguments. Both pipes are read while it runs (so a chatty job
+/// cannot block on a full pipe); a run still going after `limit` is killed
+/// and reported as hung — a guard, not a timing assertion.
+pub fn run_weir(dir: &Path, extra: &[&str], limit: Duration) -> Result<Output, String> {
+    let mut child = weir()
+        .current_dir(dir)
+        .args(["run", "job.yaml", "--progress", "never", "--module-path"])
+        .arg(module_dir())
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start weir: {e}"))?;
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let started = Instant::now();
+    let status = loop {
+        match child
+            .try_wait()
+            .map_err(|e| format!("waiting for weir: {e}"))?
+        {
+            Some(status) => break status,
+            None if started.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr =
+                    String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+                return Err(format!(
+                    "weir was still running after {limit:?} and was killed\n--- stderr\n{stderr}"
+                ));
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
+/// Reads a pipe to its end on another thread.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// The one `error:` line `weir` printed for a failed run, after checking that
+/// the run failed and printed exactly one such line (`what` names the run in
+/// failure messages).
+pub fn error_line(what: &str, out: &Output) -> String {
+    assert!(!out.status.success(), "{what} must fail\n{}", describe(out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{what}\n{}", describe(out));
+    errors[0].to_owned()
 }
