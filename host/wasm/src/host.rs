@@ -76,6 +76,9 @@ pub struct HostState {
     pub(crate) backend: Box<dyn KeyedStateBackend>,
     pub(crate) timers: TimerService,
     pub(crate) watermark: Millis,
+    /// Processing time when the current call began: the "now" of state TTL
+    /// for the whole call, so the clock is not read on every state access.
+    pub(crate) call_time: Millis,
     pub(crate) batch: Batch,
     pub(crate) current: Current,
     pub(crate) emitted: Emitted,
@@ -130,6 +133,7 @@ impl HostState {
 
     /// Starts a call over `batch`, making its first element current.
     pub(crate) fn begin(&mut self, batch: Batch) {
+        self.call_time = HostState::now_ms();
         self.batch = batch;
         self.current = Current::default();
         self.set_current(0);

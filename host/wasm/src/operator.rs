@@ -143,25 +143,26 @@ impl OperatorInstance {
     }
 
     fn fire(&mut self, fired: Vec<FiredTimer>, out: &mut OperatorOutput) -> Result<()> {
-        for chunk in fired.chunks(TIMER_BATCH) {
-            let kgs: Arc<Vec<u32>> = Arc::new(chunk.iter().map(|t| t.key_group).collect());
-            let timers: Arc<Vec<wit::Timer>> = Arc::new(
-                chunk
-                    .iter()
-                    .map(|t| wit::Timer {
-                        key: Some(t.key.clone()),
-                        timestamp: t.timestamp,
-                        domain: match t.domain {
-                            TimeDomain::EventTime => wit::TimeDomain::EventTime,
-                            TimeDomain::ProcessingTime => wit::TimeDomain::ProcessingTime,
-                        },
-                    })
-                    .collect(),
-            );
+        let mut fired = fired.into_iter().peekable();
+        while fired.peek().is_some() {
+            let mut kgs = Vec::with_capacity(TIMER_BATCH);
+            let mut timers = Vec::with_capacity(TIMER_BATCH);
+            for t in fired.by_ref().take(TIMER_BATCH) {
+                kgs.push(t.key_group);
+                timers.push(wit::Timer {
+                    key: Some(t.key),
+                    timestamp: t.timestamp,
+                    domain: match t.domain {
+                        TimeDomain::EventTime => wit::TimeDomain::EventTime,
+                        TimeDomain::ProcessingTime => wit::TimeDomain::ProcessingTime,
+                    },
+                });
+            }
+            let timers = Arc::new(timers);
             self.inner
                 .store
                 .data_mut()
-                .begin(Batch::Timers(Arc::clone(&timers), kgs));
+                .begin(Batch::Timers(Arc::clone(&timers), Arc::new(kgs)));
             self.call(CallKind::OnTimer, |b, s| b.call_on_timer(s, &timers))?;
             let mut e = std::mem::take(&mut self.inner.store.data_mut().emitted);
             out.absorb(&mut e);

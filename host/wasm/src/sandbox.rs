@@ -44,6 +44,7 @@ fn new_store(module: &Module, setup: InstanceSetup) -> Store<HostState> {
         backend: setup.backend,
         timers: setup.timers,
         watermark: weir_types::MIN_WATERMARK,
+        call_time: HostState::now_ms(),
         batch: Batch::None,
         current: Default::default(),
         emitted: Emitted::default(),

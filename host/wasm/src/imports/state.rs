@@ -23,12 +23,13 @@ impl HostState {
             current,
             backend,
             keyed,
+            call_time,
             ..
         } = self;
         let Some(scope) = scope_of(batch, current, *keyed) else {
             return Ok(Err(Error::NoCurrentKey));
         };
-        let result = op(backend.as_mut(), scope, HostState::now_ms());
+        let result = op(backend.as_mut(), scope, *call_time);
         self.guest_result(result)
     }
 
