@@ -1,8 +1,12 @@
 //! The interface every keyed state backend implements.
 
+use std::path::Path;
+
 use weir_types::KeyGroupRange;
 
-use crate::{KeyScope, Result, StateDescriptor, StateId};
+use crate::{
+    BackendSnapshot, KeyGroupBlob, KeyScope, Result, SnapshotKind, StateDescriptor, StateId,
+};
 
 /// Keyed state of one operator subtask, partitioned by key group.
 ///
@@ -117,4 +121,21 @@ pub trait KeyedStateBackend: Send {
     /// registering states it names that are not registered yet. Any owned
     /// key group can be restored, whatever range the snapshot came from.
     fn restore_key_group(&mut self, key_group: u32, bytes: &[u8]) -> Result<()>;
+
+    /// A snapshot of every owned key group, for a checkpoint or a savepoint.
+    ///
+    /// `scratch` is an empty local folder the backend may write a native
+    /// snapshot into. A savepoint must be canonical
+    /// ([`BackendSnapshot::KeyGroups`]). The default takes a canonical
+    /// snapshot of every owned key group.
+    fn snapshot(&mut self, kind: SnapshotKind, scratch: &Path) -> Result<BackendSnapshot> {
+        let _ = (kind, scratch);
+        let mut blobs = Vec::with_capacity(self.key_groups().len());
+        for key_group in self.key_groups() {
+            let mut bytes = Vec::new();
+            self.snapshot_key_group(key_group, &mut bytes)?;
+            blobs.push(KeyGroupBlob { key_group, bytes });
+        }
+        Ok(BackendSnapshot::KeyGroups(blobs))
+    }
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod backend;
+mod checkpoint;
 mod codec;
 mod descriptor;
 mod entry;
@@ -13,6 +14,7 @@ mod timers;
 mod ttl;
 
 pub use backend::KeyedStateBackend;
+pub use checkpoint::{BackendSnapshot, KeyGroupBlob, NativeFile, NativeSnapshot, SnapshotKind};
 pub use descriptor::{KeyScope, StateDescriptor, StateId, StateKind};
 pub use entry::ENTRY_OVERHEAD;
 pub use error::{Result, StateError};
