@@ -20,6 +20,7 @@ fn generator(c: &mut Criterion) {
             keys: 10_000,
             start_ms: 0,
             value,
+            rate_per_sec: None,
         };
         let mut source = GeneratorSource::new("bench", &spec, 0, 1).unwrap();
         let mut out = Vec::with_capacity(BATCH);

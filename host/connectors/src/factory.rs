@@ -135,6 +135,7 @@ mod tests {
             keys: 2,
             start_ms: 0,
             value: GeneratedValue::Text,
+            rate_per_sec: None,
         }));
         let mut source = open_source(&spec, Path::new("/unused"), 1, 2).unwrap();
         let mut out = Vec::new();
@@ -154,6 +155,7 @@ mod tests {
             keys: 1,
             start_ms: 0,
             value: GeneratedValue::Text,
+            rate_per_sec: None,
         }));
         let err = open_source(&spec, Path::new("."), 2, 2).err().unwrap();
         assert_eq!(

@@ -8,6 +8,10 @@ use crate::{ConnectorError, Result, Source, SourcePoll, SourcePosition};
 /// Generates record `i` with key `i % keys` (decimal text), event time
 /// `start_ms + i` and value `i` (decimal text or little-endian `u64`).
 ///
+/// With `rate_per_sec`, the subtasks together emit at most that many
+/// records per second (a subtask with nothing due returns
+/// [`SourcePoll::Idle`]).
+///
 /// Subtask `s` of `p` generates the `i` with `i % p == s`, in increasing
 /// order, so the union over all subtasks is exactly `0..count`. Without a
 /// count the stream is unbounded (it stops only at `u64::MAX`).
@@ -27,6 +31,33 @@ pub struct GeneratorSource {
     next_key: u64,
     /// `parallelism % keys`: how far the key moves per generated record.
     key_step: u64,
+    /// Paces the subtask when the spec sets a rate.
+    pacer: Option<Pacer>,
+}
+
+/// Lets a subtask emit at most `per_sec` records per second, counted from
+/// its first poll.
+#[derive(Debug)]
+struct Pacer {
+    per_sec: f64,
+    started: Option<std::time::Instant>,
+    emitted: u64,
+}
+
+impl Pacer {
+    /// How many records may go out now (at most `want`); sleeps a little
+    /// when none may.
+    fn allow(&mut self, want: u64) -> u64 {
+        let started = *self.started.get_or_insert_with(std::time::Instant::now);
+        let due = (started.elapsed().as_secs_f64() * self.per_sec) as u64 + 1;
+        let n = due.saturating_sub(self.emitted).min(want);
+        if n == 0 {
+            let wait = (self.emitted + 1) as f64 / self.per_sec - started.elapsed().as_secs_f64();
+            std::thread::sleep(std::time::Duration::from_secs_f64(wait.clamp(0.0, 0.02)));
+        }
+        self.emitted += n;
+        n
+    }
 }
 
 impl GeneratorSource {
@@ -50,6 +81,11 @@ impl GeneratorSource {
             next: subtask,
             next_key: subtask % spec.keys,
             key_step: parallelism % spec.keys,
+            pacer: spec.rate_per_sec.map(|rate| Pacer {
+                per_sec: rate as f64 / parallelism as f64,
+                started: None,
+                emitted: 0,
+            }),
         })
     }
 
@@ -82,7 +118,14 @@ impl Source for GeneratorSource {
             return Ok(SourcePoll::Finished);
         }
         let remaining = (self.end - self.next).div_ceil(self.parallelism);
-        let n = remaining.min(max.max(1) as u64) as usize;
+        let mut n = remaining.min(max.max(1) as u64);
+        if let Some(pacer) = &mut self.pacer {
+            n = pacer.allow(n);
+            if n == 0 {
+                return Ok(SourcePoll::Idle);
+            }
+        }
+        let n = n as usize;
         out.reserve(n);
         for _ in 0..n {
             out.push(self.record(self.next, self.next_key));
@@ -130,6 +173,7 @@ mod tests {
             keys,
             start_ms: 1_000,
             value,
+            rate_per_sec: None,
         }
     }
 
@@ -256,5 +300,26 @@ mod tests {
         let err =
             GeneratorSource::new("gen", &spec(None, 0, GeneratedValue::Text), 0, 1).unwrap_err();
         assert!(err.to_string().starts_with("gen: "), "{err}");
+    }
+
+    #[test]
+    fn a_rate_paces_records_without_changing_them() {
+        let mut paced = spec(Some(6), 3, GeneratedValue::Text);
+        paced.rate_per_sec = Some(200);
+        let mut source = GeneratorSource::new("gen", &paced, 0, 1).unwrap();
+        let mut first = Vec::new();
+        // Only the first record is due at the first poll.
+        assert_eq!(source.poll(100, &mut first).unwrap(), SourcePoll::Records);
+        assert_eq!(first.len(), 1);
+        let mut rest = first;
+        loop {
+            match source.poll(100, &mut rest).unwrap() {
+                SourcePoll::Finished => break,
+                SourcePoll::Records | SourcePoll::Idle => {}
+            }
+        }
+        let mut unpaced =
+            GeneratorSource::new("gen", &spec(Some(6), 3, GeneratedValue::Text), 0, 1).unwrap();
+        assert_eq!(rest, drain(&mut unpaced, 100));
     }
 }

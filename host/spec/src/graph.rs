@@ -169,6 +169,7 @@ mod tests {
                 keys: 2,
                 start_ms: 0,
                 value: Default::default(),
+                rate_per_sec: None,
             }),
             watermark: Default::default(),
             on_decode_error: Default::default(),
@@ -224,6 +225,9 @@ mod tests {
                 },
                 edge("gen", "parse"),
             ],
+            state: Default::default(),
+            checkpoints: None,
+            restart: None,
         }
     }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod de;
+mod durability;
 mod error;
 mod graph;
 mod load;
@@ -11,7 +12,8 @@ pub use error::{Problem, SpecError};
 pub use graph::NodeRef;
 pub use load::LoadedSpec;
 pub use model::{
-    DecodeErrorPolicy, DiscardSinkSpec, EdgeSpec, FileSinkSpec, FileSourceSpec, GeneratedValue,
-    GeneratorSpec, JobSpec, KeyBy, LimitsSpec, LineFormat, OperatorSpec, OutputFormat,
-    Partitioning, SinkKind, SinkSpec, SourceKind, SourceSpec, StdoutSinkSpec, WatermarkSpec,
+    CheckpointSpec, DecodeErrorPolicy, DiscardSinkSpec, EdgeSpec, FileSinkSpec, FileSourceSpec,
+    GeneratedValue, GeneratorSpec, JobSpec, KeyBy, LimitsSpec, LineFormat, OperatorSpec,
+    OutputFormat, Partitioning, RestartSpec, SinkKind, SinkSpec, SourceKind, SourceSpec,
+    StateBackendKind, StateSpec, StdoutSinkSpec, WatermarkSpec,
 };

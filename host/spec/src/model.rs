@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::durability::{CheckpointSpec, RestartSpec, StateBackendKind, StateSpec};
+
 /// A whole job: sources, operators and sinks joined by edges.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +34,25 @@ pub struct JobSpec {
     pub sinks: Vec<SinkSpec>,
     /// How records flow between the nodes above.
     pub edges: Vec<EdgeSpec>,
+    /// Where keyed state lives (default: heap).
+    #[serde(default)]
+    pub state: StateSpec,
+    /// Periodic checkpoints; absent means none.
+    #[serde(default)]
+    pub checkpoints: Option<CheckpointSpec>,
+    /// What happens when a task fails. Absent: see
+    /// [`RestartSpec::default_for`].
+    #[serde(default)]
+    pub restart: Option<RestartSpec>,
+}
+
+impl JobSpec {
+    /// The restart strategy in force: the spec's, or the default.
+    pub fn restart_strategy(&self) -> RestartSpec {
+        self.restart
+            .clone()
+            .unwrap_or_else(|| RestartSpec::default_for(self.checkpoints.is_some()))
+    }
 }
 
 /// A source of records.
@@ -115,6 +136,10 @@ pub struct GeneratorSpec {
     /// How the value `i` is encoded.
     #[serde(default)]
     pub value: GeneratedValue,
+    /// Most records per second over all subtasks; absent means as fast as
+    /// possible.
+    #[serde(default)]
+    pub rate_per_sec: Option<u64>,
 }
 
 /// Encoding of a generated value.

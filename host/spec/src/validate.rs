@@ -49,6 +49,7 @@ pub fn problems(spec: &JobSpec) -> Vec<Problem> {
     for (i, edge) in spec.edges.iter().enumerate() {
         self::edge(spec, i, edge, &mut out);
     }
+    durability::durability(spec, &mut out);
     connected(spec, &mut out);
     cycles::cycles(spec, &mut out);
     out.0
@@ -176,6 +177,9 @@ fn source(spec: &JobSpec, path: &str, source: &SourceSpec, out: &mut Problems) {
         SourceKind::Generator(generator) => {
             if generator.keys == 0 {
                 out.add(format!("{path}.keys"), "must be at least 1");
+            }
+            if generator.rate_per_sec == Some(0) {
+                out.add(format!("{path}.rate_per_sec"), "must be at least 1");
             }
         }
     }
@@ -371,5 +375,8 @@ fn connected(spec: &JobSpec, out: &mut Problems) {
 }
 
 mod cycles;
+mod durability;
+
+pub use durability::check_location;
 #[cfg(test)]
 mod tests;

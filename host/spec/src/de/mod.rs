@@ -11,6 +11,7 @@
 mod key_by;
 mod sink;
 mod source;
+mod state;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use std::fmt;

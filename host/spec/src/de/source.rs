@@ -11,7 +11,10 @@ static SOURCE_FIELDS: TaggedFields = TaggedFields {
     common: &["id", "parallelism", "watermark", "on_decode_error"],
     kinds: &[
         ("file", &["path", "format", "key_field", "timestamp_field"]),
-        ("generator", &["count", "keys", "start_ms", "value"]),
+        (
+            "generator",
+            &["count", "keys", "start_ms", "value", "rate_per_sec"],
+        ),
     ],
 };
 
@@ -36,6 +39,7 @@ impl<'de> Visitor<'de> for SourceVisitor {
             (None, None, None, None);
         let (mut path, mut format, mut key_field, mut timestamp_field) = (None, None, None, None);
         let (mut count, mut keys, mut start_ms, mut value) = (None, None, None, None);
+        let mut rate_per_sec = None;
         while let Some(field) = m.next_field()? {
             match field {
                 "type" => m.read_kind()?,
@@ -51,6 +55,7 @@ impl<'de> Visitor<'de> for SourceVisitor {
                 "keys" => keys = Some(m.value()?),
                 "start_ms" => start_ms = Some(m.value()?),
                 "value" => value = Some(m.value()?),
+                "rate_per_sec" => rate_per_sec = m.value()?,
                 other => unreachable!("source field `{other}` is listed but not read"),
             }
         }
@@ -66,6 +71,7 @@ impl<'de> Visitor<'de> for SourceVisitor {
                 keys: keys.unwrap_or_else(default_keys),
                 start_ms: start_ms.unwrap_or_default(),
                 value: value.unwrap_or_default(),
+                rate_per_sec,
             }),
             other => unreachable!("source type `{other}` is listed but not built"),
         };
