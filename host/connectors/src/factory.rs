@@ -5,8 +5,8 @@ use std::path::Path;
 use weir_spec::{FileSinkSpec, FileSourceSpec, SinkKind, SinkSpec, SourceKind, SourceSpec};
 
 use crate::{
-    ConnectorError, DiscardSink, FileSink, FileSource, GeneratorSource, Result, Sink, Source,
-    StdoutSink,
+    CommittingFileSink, ConnectorError, DiscardSink, FileSink, FileSinkState, FileSource,
+    GeneratorSource, Result, Sink, Source, StdoutSink,
 };
 
 /// Opens subtask `subtask` of `parallelism` of the source `spec`; relative
@@ -64,6 +64,52 @@ pub fn open_sink(
         SinkKind::Stdout(stdout) => Box::new(StdoutSink::new(&spec.id, stdout)),
         SinkKind::Discard(_) => Box::new(DiscardSink::new(&spec.id)),
     })
+}
+
+/// Opens a sink subtask of a job that takes checkpoints. File sinks commit
+/// exactly once ([`CommittingFileSink`]): with `restored` (the subtask's
+/// state from the checkpoint a job restarts from) they first finish that
+/// checkpoint's commits and cut the output back to it. Other sinks are
+/// at-least-once and opened as by [`open_sink`].
+pub fn open_checkpointed_sink(
+    spec: &SinkSpec,
+    base_dir: &Path,
+    subtask: u32,
+    parallelism: u32,
+    restored: Option<&serde_json::Value>,
+) -> Result<Box<dyn Sink>> {
+    match &spec.kind {
+        SinkKind::File(file) => {
+            check_subtask(&spec.id, subtask, parallelism)?;
+            let file = FileSinkSpec {
+                path: base_dir.join(&file.path),
+                ..file.clone()
+            };
+            Ok(Box::new(CommittingFileSink::open(
+                &spec.id,
+                &file,
+                subtask,
+                parallelism,
+                restored,
+            )?))
+        }
+        _ => open_sink(spec, base_dir, subtask, parallelism),
+    }
+}
+
+/// Finishes the commits a sink subtask's checkpointed state records (for a
+/// job restored from a checkpoint taken when it had finished). Sinks without
+/// such state have nothing to do.
+pub fn recover_sink(spec: &SinkSpec, state: &serde_json::Value) -> Result<()> {
+    if let SinkKind::File(_) = &spec.kind {
+        let state: FileSinkState =
+            serde_json::from_value(state.clone()).map_err(|e| ConnectorError::Config {
+                id: spec.id.clone(),
+                message: format!("checkpointed file sink state is invalid: {e}"),
+            })?;
+        crate::recover_file_sink(&spec.id, &state)?;
+    }
+    Ok(())
 }
 
 fn check_subtask(id: &str, subtask: u32, parallelism: u32) -> Result<()> {

@@ -9,9 +9,12 @@ mod source;
 mod watermark;
 
 pub use error::{ConnectorError, Result};
-pub use factory::{open_sink, open_source};
+pub use factory::{open_checkpointed_sink, open_sink, open_source, recover_sink};
 pub use file_source::FileSource;
 pub use generator::GeneratorSource;
-pub use sink::{DiscardSink, FileSink, Sink, StdoutSink};
+pub use sink::{
+    CommittingFileSink, DiscardSink, FINAL_CHECKPOINT, FileSink, FileSinkState, Segment, Sink,
+    StdoutSink, recover_file_sink,
+};
 pub use source::{Source, SourcePoll, SourcePosition};
 pub use watermark::WatermarkGenerator;

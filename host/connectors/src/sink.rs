@@ -1,12 +1,16 @@
 //! The sink interface every connector implements, the sinks that write
 //! lines, and one that drops them.
 
+mod committing_file;
 mod discard;
 mod file;
 mod line_format;
 mod lines;
 mod stdout;
 
+pub use committing_file::{
+    CommittingFileSink, FINAL_CHECKPOINT, FileSinkState, Segment, recover as recover_file_sink,
+};
 pub use discard::DiscardSink;
 pub use file::FileSink;
 pub use stdout::StdoutSink;
@@ -30,4 +34,22 @@ pub trait Sink: Send {
 
     /// Flushes and releases the output; for files, also syncs them to disk.
     fn close(&mut self) -> Result<()>;
+
+    /// First phase of a commit, at the barrier of checkpoint `checkpoint`:
+    /// everything written so far becomes part of that checkpoint. Returns
+    /// what the checkpoint must store to finish (or redo) the commit after a
+    /// failure. The default flushes and stores nothing: the output is
+    /// at-least-once.
+    fn precommit(&mut self, checkpoint: u64) -> Result<Option<serde_json::Value>> {
+        let _ = checkpoint;
+        self.flush()?;
+        Ok(None)
+    }
+
+    /// Second phase: checkpoint `checkpoint` completed, so publish everything
+    /// pre-committed up to it.
+    fn commit(&mut self, checkpoint: u64) -> Result<()> {
+        let _ = checkpoint;
+        Ok(())
+    }
 }

@@ -14,6 +14,19 @@ pub enum Element {
     /// The sender has gone idle: leave it out of the watermark minimum until
     /// it sends again.
     Idle,
+    /// Everything before this belongs to checkpoint (or savepoint)
+    /// `barrier.id`; everything after, to a later one.
+    Barrier(Barrier),
     /// The sender has finished; nothing follows.
     End,
+}
+
+/// A checkpoint barrier, injected at the sources and aligned at every
+/// subtask with several inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Barrier {
+    /// The checkpoint id; ids grow over a job's life.
+    pub id: u64,
+    /// A savepoint: state is snapshotted in the canonical format.
+    pub savepoint: bool,
 }

@@ -4,7 +4,7 @@ mod element;
 mod keygroup;
 mod record;
 
-pub use element::Element;
+pub use element::{Barrier, Element};
 pub use keygroup::{KeyGroupRange, assign_to_subtask, key_group_for, key_group_range};
 pub use record::Record;
 

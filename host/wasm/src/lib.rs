@@ -17,6 +17,6 @@ pub use host::TaskInfo;
 pub use limits::SandboxLimits;
 pub use metrics::{Histogram, OperatorMetrics};
 pub use module::{Module, WorldKind};
-pub use operator::{OperatorInstance, OperatorOutput};
+pub use operator::{OperatorInstance, OperatorOutput, StateSnapshot};
 pub use sandbox::InstanceSetup;
 pub use udf::UdfInstance;

@@ -1,7 +1,9 @@
 use std::sync::Arc;
 
+use std::path::Path;
 use wasmtime::Store;
-use weir_state::{FiredTimer, TimeDomain};
+
+use weir_state::{BackendSnapshot, FiredTimer, KeyGroupBlob, SnapshotKind, TimeDomain};
 use weir_types::{Millis, Record};
 use weir_world::operator::Operator;
 use weir_world::operator::weir::operator::types as wit;
@@ -43,6 +45,15 @@ impl OperatorOutput {
             }
         }
     }
+}
+
+/// The keyed state and timers of one operator subtask at a barrier.
+#[derive(Debug)]
+pub struct StateSnapshot {
+    /// Keyed state, canonical or native.
+    pub keyed: BackendSnapshot,
+    /// Timers, one canonical blob per owned key group.
+    pub timers: Vec<KeyGroupBlob>,
 }
 
 /// One sandboxed subtask of a component implementing the `operator` world.
@@ -200,6 +211,38 @@ impl OperatorInstance {
     /// Approximate bytes of keyed state held.
     pub fn state_bytes(&self) -> u64 {
         self.inner.store.data().backend.state_bytes()
+    }
+
+    /// Snapshots the subtask's keyed state and timers for checkpoint or
+    /// savepoint (`kind`). `scratch` is an empty local folder a backend may
+    /// write native files into. Operators without a key have neither.
+    pub fn snapshot(
+        &mut self,
+        kind: SnapshotKind,
+        scratch: &Path,
+    ) -> Result<Option<StateSnapshot>> {
+        let data = self.inner.store.data_mut();
+        if !data.keyed {
+            return Ok(None);
+        }
+        let state_error = |data: &HostState, e| WasmError::State {
+            operator: data.task.operator.clone(),
+            subtask: data.task.subtask,
+            source: Box::new(e),
+        };
+        let keyed = match data.backend.snapshot(kind, scratch) {
+            Ok(s) => s,
+            Err(e) => return Err(state_error(data, e)),
+        };
+        let mut timers = Vec::new();
+        for key_group in data.timers.key_groups() {
+            let mut bytes = Vec::new();
+            if let Err(e) = data.timers.snapshot_key_group(key_group, &mut bytes) {
+                return Err(state_error(data, e));
+            }
+            timers.push(KeyGroupBlob { key_group, bytes });
+        }
+        Ok(Some(StateSnapshot { keyed, timers }))
     }
 
     /// Pending timers of both domains.

@@ -26,11 +26,7 @@ impl FileSink {
     /// Subtask `subtask` of `parallelism` of the file sink `id`, writing
     /// under `spec.path` (already resolved against the spec's folder).
     pub fn new(id: &str, spec: &FileSinkSpec, subtask: u32, parallelism: u32) -> Result<Self> {
-        let path = if parallelism == 1 {
-            spec.path.clone()
-        } else {
-            spec.path.join(format!("part-{subtask}"))
-        };
+        let path = output_path(spec, subtask, parallelism);
         let file = create(&path).map_err(|source| ConnectorError::SinkIo {
             id: id.to_owned(),
             target: path.display().to_string(),
@@ -43,6 +39,16 @@ impl FileSink {
     /// The file this subtask writes.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// The file subtask `subtask` of `parallelism` writes: `spec.path` itself,
+/// or `part-<subtask>` in that folder when there are several subtasks.
+pub(crate) fn output_path(spec: &FileSinkSpec, subtask: u32, parallelism: u32) -> PathBuf {
+    if parallelism == 1 {
+        spec.path.clone()
+    } else {
+        spec.path.join(format!("part-{subtask}"))
     }
 }
 
