@@ -25,6 +25,11 @@
 //! group, so a restore learns all names, kinds and TTLs and maps them to its
 //! own ids by name.
 //!
+//! Other backends write this format with [`write_header`], [`write_state`],
+//! [`write_value`], [`write_collection`], [`write_map_item`] and
+//! [`write_list_item`] (the heap backend writes through them too) and read it
+//! with [`decode_key_group`].
+//!
 //! # Timers (`WTMR`)
 //!
 //! ```text
@@ -54,12 +59,51 @@ const MIN_ITEM: usize = 9;
 
 /// Writes the header and the number of states.
 pub(crate) fn put_start(out: &mut Vec<u8>, key_group: u32, n_states: usize) {
-    put_header(out, STATE_SNAPSHOT_MAGIC, STATE_SNAPSHOT_VERSION, key_group);
-    put_varint(out, n_states as u64);
+    write_header(out, key_group, n_states);
 }
 
 /// Writes one state's descriptor and its number of keys; the keys follow.
 pub(crate) fn put_state(out: &mut Vec<u8>, descriptor: &StateDescriptor, n_keys: usize) {
+    write_state(out, descriptor, n_keys);
+}
+
+/// Writes a key of a value state.
+pub(crate) fn put_value(out: &mut Vec<u8>, key: &[u8], item: &Stamped) {
+    write_value(out, key, item.written_at, &item.value);
+}
+
+/// Writes a key of a map state.
+pub(crate) fn put_map(out: &mut Vec<u8>, key: &[u8], map: &MapEntry) {
+    write_collection(out, key, map.len());
+    for (map_key, item) in map {
+        write_map_item(out, map_key, item.written_at, &item.value);
+    }
+}
+
+/// Writes a key of a list state.
+pub(crate) fn put_list(out: &mut Vec<u8>, key: &[u8], list: &[Stamped]) {
+    write_collection(out, key, list.len());
+    for item in list {
+        write_list_item(out, item.written_at, &item.value);
+    }
+}
+
+// The public encoder: one function per rule of the grammar above, so a
+// backend that keeps its state elsewhere (RocksDB) writes the same bytes as
+// the heap backend, which goes through these functions too. The caller keeps
+// the order and the counts the grammar requires; `decode_key_group` checks
+// them.
+
+/// Writes a keyed-state snapshot's header: magic, version, key group and
+/// the number of states that follow (every registered state, by name).
+pub fn write_header(out: &mut Vec<u8>, key_group: u32, n_states: usize) {
+    put_header(out, STATE_SNAPSHOT_MAGIC, STATE_SNAPSHOT_VERSION, key_group);
+    put_varint(out, n_states as u64);
+}
+
+/// Writes one state's descriptor and its number of keys; that many keys
+/// follow, in strictly ascending key bytes.
+pub fn write_state(out: &mut Vec<u8>, descriptor: &StateDescriptor, n_keys: usize) {
     put_bytes(out, descriptor.name.as_bytes());
     out.push(descriptor.kind.code());
     match descriptor.ttl_ms {
@@ -72,34 +116,94 @@ pub(crate) fn put_state(out: &mut Vec<u8>, descriptor: &StateDescriptor, n_keys:
     put_varint(out, n_keys as u64);
 }
 
-/// Writes a key of a value state.
-pub(crate) fn put_value(out: &mut Vec<u8>, key: &[u8], item: &Stamped) {
+/// Writes a key of a value state with its value.
+pub fn write_value(out: &mut Vec<u8>, key: &[u8], written_at: i64, value: &[u8]) {
     put_bytes(out, key);
-    put_item(out, item);
+    write_list_item(out, written_at, value);
 }
 
-/// Writes a key of a map state.
-pub(crate) fn put_map(out: &mut Vec<u8>, key: &[u8], map: &MapEntry) {
+/// Writes a key of a map or list state and its number of items (at least
+/// one); that many [`write_map_item`]s or [`write_list_item`]s follow.
+pub fn write_collection(out: &mut Vec<u8>, key: &[u8], n_items: usize) {
     put_bytes(out, key);
-    put_varint(out, map.len() as u64);
-    for (map_key, item) in map {
-        put_bytes(out, map_key);
-        put_item(out, item);
+    put_varint(out, n_items as u64);
+}
+
+/// Writes one entry of a map (map keys strictly ascending).
+pub fn write_map_item(out: &mut Vec<u8>, map_key: &[u8], written_at: i64, value: &[u8]) {
+    put_bytes(out, map_key);
+    write_list_item(out, written_at, value);
+}
+
+/// Writes one element of a list (in insertion order).
+pub fn write_list_item(out: &mut Vec<u8>, written_at: i64, value: &[u8]) {
+    put_i64(out, written_at);
+    put_bytes(out, value);
+}
+
+/// One state of a decoded and validated keyed-state snapshot (see
+/// [`decode_key_group`]).
+#[derive(Debug)]
+pub struct StateSection(Section);
+
+impl StateSection {
+    /// The state's name, kind and TTL as recorded in the snapshot.
+    pub fn descriptor(&self) -> &StateDescriptor {
+        &self.0.descriptor
+    }
+
+    /// Bytes the state's entries count against the quota (as
+    /// [`state_bytes`](crate::KeyedStateBackend::state_bytes) counts them).
+    pub fn bytes(&self) -> u64 {
+        self.0.bytes
+    }
+
+    /// Every stored element in snapshot order: keys ascending; within a
+    /// key, map entries by map key, list elements in insertion order.
+    pub fn items(&self) -> Box<dyn Iterator<Item = SnapshotItem<'_>> + '_> {
+        fn item<'a>(key: &'a [u8], map_key: Option<&'a [u8]>, s: &'a Stamped) -> SnapshotItem<'a> {
+            SnapshotItem {
+                key,
+                map_key,
+                written_at: s.written_at,
+                value: &s.value,
+            }
+        }
+        match &self.0.entries {
+            Entries::Value(e) => Box::new(e.iter().map(|(k, s)| item(k, None, s))),
+            Entries::Map(e) => Box::new(
+                e.iter()
+                    .flat_map(|(k, map)| map.iter().map(move |(mk, s)| item(k, Some(mk), s))),
+            ),
+            Entries::List(e) => Box::new(
+                e.iter()
+                    .flat_map(|(k, list)| list.iter().map(move |s| item(k, None, s))),
+            ),
+        }
     }
 }
 
-/// Writes a key of a list state.
-pub(crate) fn put_list(out: &mut Vec<u8>, key: &[u8], list: &[Stamped]) {
-    put_bytes(out, key);
-    put_varint(out, list.len() as u64);
-    for item in list {
-        put_item(out, item);
-    }
+/// One element of a [`StateSection`]: a value, a map entry or a list
+/// element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotItem<'a> {
+    /// The key the element belongs to.
+    pub key: &'a [u8],
+    /// The entry's map key for a map state; `None` otherwise.
+    pub map_key: Option<&'a [u8]>,
+    /// Processing time of the element's last write (ms).
+    pub written_at: i64,
+    /// The element's bytes.
+    pub value: &'a [u8],
 }
 
-fn put_item(out: &mut Vec<u8>, item: &Stamped) {
-    put_i64(out, item.written_at);
-    put_bytes(out, &item.value);
+/// Decodes and validates a whole keyed-state snapshot of `key_group`, the
+/// same checks the heap backend's restore makes.
+pub fn decode_key_group(key_group: u32, bytes: &[u8]) -> Result<Vec<StateSection>> {
+    Ok(decode(key_group, bytes)?
+        .into_iter()
+        .map(StateSection)
+        .collect())
 }
 
 /// One state of a decoded snapshot.
@@ -236,5 +340,79 @@ impl<'s, 'b> KeyOrder<'s, 'b> {
         }
         self.last = Some(key);
         Ok(key.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{HeapBackend, HeapOptions, KeyScope, KeyedStateBackend};
+
+    #[test]
+    fn public_encoder_writes_what_the_heap_writes_and_decodes_back() {
+        let mut heap = HeapBackend::new(3..4, HeapOptions::default());
+        let list = heap
+            .register(&StateDescriptor::new("l", StateKind::List).with_ttl_ms(9))
+            .unwrap();
+        let map = heap
+            .register(&StateDescriptor::new("m", StateKind::Map))
+            .unwrap();
+        heap.register(&StateDescriptor::new("v", StateKind::Value))
+            .unwrap();
+        let scope = KeyScope::new(3, b"k");
+        heap.list_add(list, scope, b"a".to_vec(), 5).unwrap();
+        heap.list_add(list, scope, b"b".to_vec(), 6).unwrap();
+        heap.map_put(map, scope, b"y".to_vec(), b"2".to_vec(), 7)
+            .unwrap();
+        heap.map_put(map, scope, b"x".to_vec(), b"1".to_vec(), 8)
+            .unwrap();
+        let mut from_heap = Vec::new();
+        heap.snapshot_key_group(3, &mut from_heap).unwrap();
+
+        let mut out = Vec::new();
+        write_header(&mut out, 3, 3);
+        write_state(
+            &mut out,
+            &StateDescriptor::new("l", StateKind::List).with_ttl_ms(9),
+            1,
+        );
+        write_collection(&mut out, b"k", 2);
+        write_list_item(&mut out, 5, b"a");
+        write_list_item(&mut out, 6, b"b");
+        write_state(&mut out, &StateDescriptor::new("m", StateKind::Map), 1);
+        write_collection(&mut out, b"k", 2);
+        write_map_item(&mut out, b"x", 8, b"1");
+        write_map_item(&mut out, b"y", 7, b"2");
+        write_state(&mut out, &StateDescriptor::new("v", StateKind::Value), 0);
+        assert_eq!(out, from_heap);
+
+        let sections = decode_key_group(3, &out).unwrap();
+        let names: Vec<_> = sections
+            .iter()
+            .map(|s| s.descriptor().name.as_str())
+            .collect();
+        assert_eq!(names, ["l", "m", "v"]);
+        assert_eq!(sections[0].bytes(), 1 + (1 + 8) + (1 + 8));
+        let items: Vec<_> = sections[1].items().collect();
+        assert_eq!(
+            items,
+            [
+                SnapshotItem {
+                    key: b"k",
+                    map_key: Some(b"x"),
+                    written_at: 8,
+                    value: b"1"
+                },
+                SnapshotItem {
+                    key: b"k",
+                    map_key: Some(b"y"),
+                    written_at: 7,
+                    value: b"2"
+                },
+            ]
+        );
+        assert_eq!(sections[0].items().count(), 2);
+        assert_eq!(sections[2].items().count(), 0);
+        assert!(decode_key_group(4, &out).is_err());
     }
 }
