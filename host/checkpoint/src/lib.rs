@@ -1,0 +1,31 @@
+#![doc = include_str!("../README.md")]
+
+mod coordinator;
+mod error;
+mod key_groups;
+mod layout;
+mod location;
+mod metadata;
+mod native;
+mod pending;
+mod pointer;
+mod retention;
+mod root;
+mod shared;
+mod storage;
+
+pub use coordinator::{
+    Abort, AbortReason, AckOutcome, CheckpointConfig, CheckpointCoordinator, Completion, TaskId,
+    Tick, Trigger,
+};
+pub use error::{Error, Result};
+pub use key_groups::concat_key_groups;
+pub use layout::{METADATA, SHARED_DIR};
+pub use location::StorageOptions;
+pub use metadata::{
+    CheckpointMetadata, FORMAT, FileRef, KeyGroupSpan, KeyGroupsHandle, KeyedStateHandle,
+    ModuleInfo, NativeFileRef, NativeHandle, NodeSnapshot, SnapshotKind, SubtaskSnapshot, VERSION,
+};
+pub use pending::{CompletedCheckpoint, PendingCheckpoint};
+pub use pointer::SnapshotPointer;
+pub use storage::{CheckpointStorage, FoundCheckpoint, LoadedSnapshot, SubsumeReport};
