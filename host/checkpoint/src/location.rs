@@ -171,9 +171,14 @@ impl Location {
         }
     }
 
-    /// Opens the object store rooted at this location (creating a local
-    /// folder if it does not exist).
-    pub(crate) fn open(&self, options: &StorageOptions) -> Result<Arc<dyn ObjectStore>> {
+    /// Opens the object store rooted at this location. A missing local
+    /// folder is created if `create`, else reported as a missing
+    /// `_metadata` (the reader was looking for one there).
+    pub(crate) fn open(
+        &self,
+        options: &StorageOptions,
+        create: bool,
+    ) -> Result<Arc<dyn ObjectStore>> {
         let url = self.url();
         let open_err = |source: Box<dyn std::error::Error + Send + Sync>| Error::Open {
             location: url.clone(),
@@ -192,7 +197,13 @@ impl Location {
                 {
                     return Err(option_err(key, "not an option of a local folder".into()));
                 }
-                std::fs::create_dir_all(path).map_err(|e| open_err(e.into()))?;
+                if create {
+                    std::fs::create_dir_all(path).map_err(|e| open_err(e.into()))?;
+                } else if !path.is_dir() {
+                    return Err(Error::MetadataMissing {
+                        url: format!("{url}/{}", crate::layout::METADATA),
+                    });
+                }
                 let store = LocalFileSystem::new_with_prefix(path)
                     .map_err(|e| open_err(e.into()))?
                     .with_automatic_cleanup(true)
@@ -319,7 +330,7 @@ mod tests {
     fn local_folders_take_no_store_options() {
         let dir = std::env::temp_dir().join("weir-checkpoint-location-test");
         let err = Location::Local(dir)
-            .open(&StorageOptions::new().with("region", "x"))
+            .open(&StorageOptions::new().with("region", "x"), true)
             .unwrap_err();
         assert!(err.to_string().contains("`region`"), "{err}");
     }

@@ -43,13 +43,14 @@ pub(crate) struct Root {
 }
 
 impl Root {
-    /// Opens `location` on `runtime`.
+    /// Opens `location` on `runtime` (see [`Location::open`] for `create`).
     pub(crate) fn open(
         location: Location,
         options: &StorageOptions,
         runtime: Arc<Runtime>,
+        create: bool,
     ) -> Result<Self> {
-        let store = location.open(options)?;
+        let store = location.open(options, create)?;
         Ok(Root {
             url: location.url(),
             location,

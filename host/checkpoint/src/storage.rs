@@ -107,15 +107,17 @@ impl CheckpointStorage {
     /// metadata of every completed checkpoint there to learn which shared
     /// files are in use.
     pub fn open(location: &str, options: &StorageOptions) -> Result<Self> {
-        Self::open_on(Location::parse(location)?, options, Root::new_runtime()?)
+        let location = Location::parse(location)?;
+        Self::open_on(location, options, Root::new_runtime()?, true)
     }
 
     fn open_on(
         location: Location,
         options: &StorageOptions,
         runtime: Arc<Runtime>,
+        create: bool,
     ) -> Result<Self> {
-        let root = Root::open(location, options, runtime)?;
+        let root = Root::open(location, options, runtime, create)?;
         let storage = CheckpointStorage {
             inner: Arc::new(Inner {
                 root,
@@ -140,11 +142,12 @@ impl CheckpointStorage {
     }
 
     /// Opens another location with the same options and I/O runtime.
-    fn open_other(&self, location: Location) -> Result<Self> {
+    fn open_other(&self, location: Location, create: bool) -> Result<Self> {
         Self::open_on(
             location,
             &self.inner.options,
             self.inner.root.runtime().clone(),
+            create,
         )
     }
 
@@ -183,7 +186,7 @@ impl CheckpointStorage {
     /// Starts savepoint `id` in the folder `target` (any location, opened
     /// with this storage's options).
     pub fn begin_savepoint(&self, id: u64, target: &str) -> Result<PendingCheckpoint> {
-        self.open_other(Location::parse(target)?)?
+        self.open_other(Location::parse(target)?, true)?
             .begin(id, SnapshotKind::Savepoint)
     }
 
@@ -275,7 +278,7 @@ impl CheckpointStorage {
             SnapshotPointer::Id(id) => (self.read_checkpoint(*id)?, self.clone()),
             SnapshotPointer::Location(location) => {
                 let location = Location::parse(location)?;
-                let folder = self.open_other(location.clone())?;
+                let folder = self.open_other(location.clone(), false)?;
                 let metadata = folder.read_metadata("")?;
                 match metadata.kind {
                     SnapshotKind::Savepoint => (metadata, folder),
@@ -296,7 +299,7 @@ impl CheckpointStorage {
                                 ),
                             });
                         }
-                        (metadata, self.open_other(parent)?)
+                        (metadata, self.open_other(parent, false)?)
                     }
                 }
             }
@@ -396,7 +399,7 @@ impl CheckpointStorage {
     /// `_metadata` is missing, unreadable, or says it is a checkpoint.
     pub fn dispose(location: &str, options: &StorageOptions) -> Result<()> {
         let location = Location::parse(location)?;
-        let root = Root::open(location.clone(), options, Root::new_runtime()?)?;
+        let root = Root::open(location, options, Root::new_runtime()?, false)?;
         let storage = CheckpointStorage {
             inner: Arc::new(Inner {
                 root,
