@@ -9,6 +9,7 @@
 # When neither exists this installs route 2 (as root, or prints the command).
 # Idempotent, and a fast no-op when a route exists.
 set -euo pipefail
+command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]' || echo "warning: could not install moto[server]; weir-checkpoint's S3 tests need moto_server" >&2
 
 DEBIAN_PACKAGES=(rustc-web cargo-web rust-web-src lld-15)
 
