@@ -31,6 +31,19 @@ have_debian() {
     [ -d "$sysroot/lib/rustlib/src/rust/library/std" ]
 }
 
+# weir-state-rocksdb links the system RocksDB (headers for bindgen, which
+# needs libclang); see host/state-rocksdb/README.md.
+ROCKSDB_PACKAGES=(librocksdb-dev libclang-dev)
+if ! dpkg -s "${ROCKSDB_PACKAGES[@]}" >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "RocksDB backend needs (as root): apt-get install -y ${ROCKSDB_PACKAGES[*]}" >&2
+        exit 1
+    fi
+    echo "Installing ${ROCKSDB_PACKAGES[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${ROCKSDB_PACKAGES[@]}"
+fi
+
 if have_prebuilt; then
     echo "wasm toolchain: rustc on PATH has the wasm32-unknown-unknown std"
     exit 0

@@ -1,0 +1,414 @@
+//! [`KeyedStateBackend`] for [`RocksDbBackend`]: the per-record operations.
+//!
+//! Each call reads what it needs to count bytes exactly as the heap backend
+//! does (the old element's size, whether a map or list exists), checks the
+//! quota, and then applies one atomic write batch, so a failing call
+//! changes nothing.
+
+use std::path::Path;
+
+use rocksdb::WriteBatch;
+use weir_state::{
+    BackendSnapshot, ENTRY_OVERHEAD, KeyScope, KeyedStateBackend, Result, SnapshotKind,
+    StateDescriptor, StateId, StateKind,
+};
+use weir_types::KeyGroupRange;
+
+use crate::backend::{item, list, scan_done};
+use crate::layout;
+use crate::{RocksDbBackend, canonical, native};
+
+/// Bytes one element counts without its key.
+#[inline]
+fn size(value_len: usize) -> u64 {
+    value_len as u64 + ENTRY_OVERHEAD
+}
+
+fn expired(ttl_ms: Option<u64>, written_at: i64, now_ms: i64) -> bool {
+    match ttl_ms {
+        None => false,
+        Some(ttl) => {
+            let ttl = i64::try_from(ttl).unwrap_or(i64::MAX);
+            now_ms >= written_at.saturating_add(ttl)
+        }
+    }
+}
+
+impl RocksDbBackend {
+    /// Whether the map under `prefix` has an entry other than `except`.
+    fn map_has_other(&self, prefix: &[u8], except: &[u8]) -> Result<bool> {
+        let mut it = self.scan(prefix);
+        while let Some(key) = it.key() {
+            if key != except {
+                return Ok(true);
+            }
+            it.next();
+        }
+        scan_done(&it)?;
+        Ok(false)
+    }
+
+    /// Deletes one map entry, and counts the key too if it was the last.
+    fn remove_map_entry(
+        &mut self,
+        gi: usize,
+        scope: KeyScope<'_>,
+        prefix: &[u8],
+        entry_key: &[u8],
+        entry_size: u64,
+    ) -> Result<()> {
+        let mut freed = entry_size;
+        if !self.map_has_other(prefix, entry_key)? {
+            freed += scope.key.len() as u64;
+        }
+        let mut batch = WriteBatch::default();
+        batch.delete_cf(self.state(), entry_key);
+        self.write(batch)?;
+        self.apply(gi, freed, 0);
+        Ok(())
+    }
+}
+
+impl KeyedStateBackend for RocksDbBackend {
+    fn register(&mut self, descriptor: &StateDescriptor) -> Result<StateId> {
+        let mut registry = self.registry.clone();
+        let (id, changed) = registry.register(descriptor)?;
+        if changed {
+            let mut batch = WriteBatch::default();
+            self.put_descriptors(&mut batch, &registry, [id]);
+            self.write(batch)?;
+            tracing::debug!(state = %descriptor.name, kind = %descriptor.kind, "registered state");
+        }
+        self.registry = registry;
+        Ok(id)
+    }
+
+    fn clear(&mut self, id: StateId, scope: KeyScope<'_>) -> Result<()> {
+        let kind = self.registry.get(id)?.kind;
+        let gi = self.group_index(scope.key_group)?;
+        let mut batch = WriteBatch::default();
+        let mut freed = 0;
+        match kind {
+            StateKind::Value | StateKind::List => {
+                let key = layout::plain_key(scope.key_group, id, scope.key);
+                let Some(record) = self.get(&key)? else {
+                    return Ok(());
+                };
+                freed = scope.key.len() as u64
+                    + match kind {
+                        StateKind::Value => size(item(&record)?.1.len()),
+                        _ => list(&record)?.iter().map(|(_, v)| size(v.len())).sum(),
+                    };
+                batch.delete_cf(self.state(), key);
+            }
+            StateKind::Map => {
+                let prefix = layout::map_prefix(scope.key_group, id, scope.key);
+                let mut it = self.scan(&prefix);
+                while let Some((key, record)) = it.item() {
+                    freed += (key.len() - prefix.len()) as u64 + size(item(record)?.1.len());
+                    batch.delete_cf(self.state(), key);
+                    it.next();
+                }
+                scan_done(&it)?;
+                if freed == 0 {
+                    return Ok(());
+                }
+                freed += scope.key.len() as u64;
+            }
+        }
+        self.write(batch)?;
+        self.apply(gi, freed, 0);
+        Ok(())
+    }
+
+    #[inline]
+    fn value_get(
+        &mut self,
+        id: StateId,
+        scope: KeyScope<'_>,
+        now_ms: i64,
+    ) -> Result<Option<Vec<u8>>> {
+        let ttl = self.registry.expect(id, StateKind::Value)?;
+        let gi = self.group_index(scope.key_group)?;
+        let key = layout::plain_key(scope.key_group, id, scope.key);
+        let Some(record) = self.get(&key)? else {
+            return Ok(None);
+        };
+        let (written_at, value) = item(&record)?;
+        if !expired(ttl, written_at, now_ms) {
+            return Ok(Some(value.to_vec()));
+        }
+        let freed = scope.key.len() as u64 + size(value.len());
+        let mut batch = WriteBatch::default();
+        batch.delete_cf(self.state(), key);
+        self.write(batch)?;
+        self.apply(gi, freed, 0);
+        Ok(None)
+    }
+
+    #[inline]
+    fn value_set(
+        &mut self,
+        id: StateId,
+        scope: KeyScope<'_>,
+        value: Vec<u8>,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.registry.expect(id, StateKind::Value)?;
+        let gi = self.group_index(scope.key_group)?;
+        let key = layout::plain_key(scope.key_group, id, scope.key);
+        let removed = match self
+            .db
+            .get_pinned_cf(self.state(), &key)
+            .map_err(crate::error::storage)?
+        {
+            Some(old) => size(item(&old)?.1.len()),
+            None => 0,
+        };
+        let added = size(value.len())
+            + if removed == 0 {
+                scope.key.len() as u64
+            } else {
+                0
+            };
+        self.admit(removed, added)?;
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.state(), key, layout::encode_item(now_ms, &value));
+        self.write(batch)?;
+        self.apply(gi, removed, added);
+        Ok(())
+    }
+
+    fn map_get(
+        &mut self,
+        id: StateId,
+        scope: KeyScope<'_>,
+        map_key: &[u8],
+        now_ms: i64,
+    ) -> Result<Option<Vec<u8>>> {
+        let ttl = self.registry.expect(id, StateKind::Map)?;
+        let gi = self.group_index(scope.key_group)?;
+        let prefix = layout::map_prefix(scope.key_group, id, scope.key);
+        let entry_key = [prefix.as_slice(), map_key].concat();
+        let Some(record) = self.get(&entry_key)? else {
+            return Ok(None);
+        };
+        let (written_at, value) = item(&record)?;
+        if !expired(ttl, written_at, now_ms) {
+            return Ok(Some(value.to_vec()));
+        }
+        let entry_size = map_key.len() as u64 + size(value.len());
+        self.remove_map_entry(gi, scope, &prefix, &entry_key, entry_size)?;
+        Ok(None)
+    }
+
+    fn map_put(
+        &mut self,
+        id: StateId,
+        scope: KeyScope<'_>,
+        map_key: Vec<u8>,
+        value: Vec<u8>,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.registry.expect(id, StateKind::Map)?;
+        let gi = self.group_index(scope.key_group)?;
+        let prefix = layout::map_prefix(scope.key_group, id, scope.key);
+        let entry_key = [prefix.as_slice(), &map_key].concat();
+        let mut added = map_key.len() as u64 + size(value.len());
+        let removed = match self.get(&entry_key)? {
+            Some(old) => map_key.len() as u64 + size(item(&old)?.1.len()),
+            None => {
+                if !self.map_has_other(&prefix, &entry_key)? {
+                    added += scope.key.len() as u64;
+                }
+                0
+            }
+        };
+        self.admit(removed, added)?;
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.state(), entry_key, layout::encode_item(now_ms, &value));
+        self.write(batch)?;
+        self.apply(gi, removed, added);
+        Ok(())
+    }
+
+    fn map_remove(&mut self, id: StateId, scope: KeyScope<'_>, map_key: &[u8]) -> Result<()> {
+        self.registry.expect(id, StateKind::Map)?;
+        let gi = self.group_index(scope.key_group)?;
+        let prefix = layout::map_prefix(scope.key_group, id, scope.key);
+        let entry_key = [prefix.as_slice(), map_key].concat();
+        let Some(old) = self.get(&entry_key)? else {
+            return Ok(());
+        };
+        let entry_size = map_key.len() as u64 + size(item(&old)?.1.len());
+        self.remove_map_entry(gi, scope, &prefix, &entry_key, entry_size)
+    }
+
+    fn map_entries(
+        &mut self,
+        id: StateId,
+        scope: KeyScope<'_>,
+        now_ms: i64,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let ttl = self.registry.expect(id, StateKind::Map)?;
+        let gi = self.group_index(scope.key_group)?;
+        let prefix = layout::map_prefix(scope.key_group, id, scope.key);
+        let mut entries = Vec::new();
+        let mut batch = WriteBatch::default();
+        let mut freed = 0;
+        let mut it = self.scan(&prefix);
+        while let Some((key, record)) = it.item() {
+            let map_key = &key[prefix.len()..];
+            let (written_at, value) = item(record)?;
+            if expired(ttl, written_at, now_ms) {
+                freed += map_key.len() as u64 + size(value.len());
+                batch.delete_cf(self.state(), key);
+            } else {
+                entries.push((map_key.to_vec(), value.to_vec()));
+            }
+            it.next();
+        }
+        scan_done(&it)?;
+        drop(it);
+        if freed > 0 {
+            if entries.is_empty() {
+                freed += scope.key.len() as u64;
+            }
+            self.write(batch)?;
+            self.apply(gi, freed, 0);
+        }
+        Ok(entries)
+    }
+
+    fn list_get(&mut self, id: StateId, scope: KeyScope<'_>, now_ms: i64) -> Result<Vec<Vec<u8>>> {
+        let ttl = self.registry.expect(id, StateKind::List)?;
+        let gi = self.group_index(scope.key_group)?;
+        let key = layout::plain_key(scope.key_group, id, scope.key);
+        let Some(record) = self.get(&key)? else {
+            return Ok(Vec::new());
+        };
+        let items = list(&record)?;
+        let (live, dead): (Vec<_>, Vec<_>) =
+            items.iter().partition(|(at, _)| !expired(ttl, *at, now_ms));
+        if !dead.is_empty() {
+            let mut freed: u64 = dead.iter().map(|(_, v)| size(v.len())).sum();
+            let mut batch = WriteBatch::default();
+            if live.is_empty() {
+                freed += scope.key.len() as u64;
+                batch.delete_cf(self.state(), &key);
+            } else {
+                let mut kept = Vec::with_capacity(record.len());
+                for (at, v) in &live {
+                    layout::push_list_item(&mut kept, *at, v);
+                }
+                batch.put_cf(self.state(), &key, kept);
+            }
+            self.write(batch)?;
+            self.apply(gi, freed, 0);
+        }
+        Ok(live.into_iter().map(|(_, v)| v.to_vec()).collect())
+    }
+
+    fn list_add(
+        &mut self,
+        id: StateId,
+        scope: KeyScope<'_>,
+        value: Vec<u8>,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.registry.expect(id, StateKind::List)?;
+        let gi = self.group_index(scope.key_group)?;
+        let key = layout::plain_key(scope.key_group, id, scope.key);
+        let mut added = size(value.len());
+        let mut record = match self.get(&key)? {
+            Some(old) => old,
+            None => {
+                added += scope.key.len() as u64;
+                Vec::new()
+            }
+        };
+        self.admit(0, added)?;
+        layout::push_list_item(&mut record, now_ms, &value);
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.state(), key, record);
+        self.write(batch)?;
+        self.apply(gi, 0, added);
+        Ok(())
+    }
+
+    fn list_update(
+        &mut self,
+        id: StateId,
+        scope: KeyScope<'_>,
+        values: Vec<Vec<u8>>,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.registry.expect(id, StateKind::List)?;
+        let gi = self.group_index(scope.key_group)?;
+        let key = layout::plain_key(scope.key_group, id, scope.key);
+        let key_len = scope.key.len() as u64;
+        let removed = match self.get(&key)? {
+            Some(old) => key_len + list(&old)?.iter().map(|(_, v)| size(v.len())).sum::<u64>(),
+            None => 0,
+        };
+        let added = if values.is_empty() {
+            0
+        } else {
+            key_len + values.iter().map(|v| size(v.len())).sum::<u64>()
+        };
+        self.admit(removed, added)?;
+        let mut batch = WriteBatch::default();
+        if values.is_empty() {
+            if removed == 0 {
+                return Ok(());
+            }
+            batch.delete_cf(self.state(), key);
+        } else {
+            let mut record = Vec::new();
+            for v in &values {
+                layout::push_list_item(&mut record, now_ms, v);
+            }
+            batch.put_cf(self.state(), key, record);
+        }
+        self.write(batch)?;
+        self.apply(gi, removed, added);
+        Ok(())
+    }
+
+    fn key_groups(&self) -> KeyGroupRange {
+        self.range.clone()
+    }
+
+    fn state_bytes(&self) -> u64 {
+        self.total
+    }
+
+    fn snapshot_key_group(&self, key_group: u32, out: &mut Vec<u8>) -> Result<()> {
+        self.group_index(key_group)?;
+        canonical::snapshot(self, key_group, out)
+    }
+
+    fn restore_key_group(&mut self, key_group: u32, bytes: &[u8]) -> Result<()> {
+        let gi = self.group_index(key_group)?;
+        canonical::restore(self, gi, key_group, bytes)
+    }
+
+    /// A checkpoint is native (a RocksDB checkpoint in `scratch`, see
+    /// [`NATIVE_FORMAT`](crate::NATIVE_FORMAT)); a savepoint is canonical.
+    fn snapshot(&mut self, kind: SnapshotKind, scratch: &Path) -> Result<BackendSnapshot> {
+        match kind {
+            SnapshotKind::Checkpoint => {
+                Ok(BackendSnapshot::Native(native::checkpoint(self, scratch)?))
+            }
+            SnapshotKind::Savepoint => {
+                let mut blobs = Vec::with_capacity(self.range.len());
+                for key_group in self.range.clone() {
+                    let mut bytes = Vec::new();
+                    self.snapshot_key_group(key_group, &mut bytes)?;
+                    blobs.push(weir_state::KeyGroupBlob { key_group, bytes });
+                }
+                Ok(BackendSnapshot::KeyGroups(blobs))
+            }
+        }
+    }
+}
