@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod cleanup;
 mod coordinator;
 mod error;
 mod key_groups;
@@ -14,6 +15,7 @@ mod root;
 mod shared;
 mod storage;
 
+pub use cleanup::SubsumeReport;
 pub use coordinator::{
     Abort, AbortReason, AckOutcome, CheckpointConfig, CheckpointCoordinator, Completion, TaskId,
     Tick, Trigger,
@@ -28,4 +30,17 @@ pub use metadata::{
 };
 pub use pending::{CompletedCheckpoint, PendingCheckpoint};
 pub use pointer::SnapshotPointer;
-pub use storage::{CheckpointStorage, FoundCheckpoint, LoadedSnapshot, SubsumeReport};
+pub use storage::{CheckpointStorage, FoundCheckpoint, LoadedSnapshot};
+
+#[cfg(test)]
+mod tests {
+    fn send_sync<T: Send + Sync + Clone>() {}
+
+    #[test]
+    fn handles_are_shared_across_threads() {
+        send_sync::<crate::CheckpointStorage>();
+        send_sync::<crate::PendingCheckpoint>();
+        fn error_is_send_sync<T: Send + Sync + 'static>() {}
+        error_is_send_sync::<crate::Error>();
+    }
+}

@@ -14,7 +14,6 @@ use crate::location::{Location, StorageOptions};
 use crate::metadata::{CheckpointMetadata, FileRef, SnapshotKind};
 use crate::pending::PendingCheckpoint;
 use crate::pointer::SnapshotPointer;
-use crate::retention;
 use crate::root::Root;
 use crate::shared::SharedFiles;
 
@@ -90,17 +89,6 @@ impl LoadedSnapshot {
     }
 }
 
-/// What [`CheckpointStorage::subsume`] did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SubsumeReport {
-    /// Completed checkpoints kept, newest first.
-    pub retained: Vec<u64>,
-    /// `chk-<id>` folders deleted (completed and incomplete).
-    pub deleted_checkpoints: Vec<u64>,
-    /// Shared files deleted, relative to the root.
-    pub deleted_shared: Vec<String>,
-}
-
 impl CheckpointStorage {
     /// Opens the storage at `location`: `file:///abs/path`, a local path, or
     /// `s3://bucket/prefix`. A local folder is created if missing. Reads the
@@ -111,6 +99,17 @@ impl CheckpointStorage {
         Self::open_on(location, options, Root::new_runtime()?, true)
     }
 
+    /// A storage on `root` whose bookkeeping starts empty.
+    pub(crate) fn from_root(root: Root, options: &StorageOptions) -> Self {
+        CheckpointStorage {
+            inner: Arc::new(Inner {
+                root,
+                options: options.clone(),
+                shared: Mutex::new(SharedFiles::default()),
+            }),
+        }
+    }
+
     fn open_on(
         location: Location,
         options: &StorageOptions,
@@ -118,13 +117,7 @@ impl CheckpointStorage {
         create: bool,
     ) -> Result<Self> {
         let root = Root::open(location, options, runtime, create)?;
-        let storage = CheckpointStorage {
-            inner: Arc::new(Inner {
-                root,
-                options: options.clone(),
-                shared: Mutex::new(SharedFiles::default()),
-            }),
-        };
+        let storage = Self::from_root(root, options);
         let found = storage.checkpoints()?;
         let mut shared = storage.shared();
         for checkpoint in &found {
@@ -192,7 +185,7 @@ impl CheckpointStorage {
 
     /// Reads and checks the `_metadata` in folder `dir` (relative to the
     /// root).
-    fn read_metadata(&self, dir: &str) -> Result<CheckpointMetadata> {
+    pub(crate) fn read_metadata(&self, dir: &str) -> Result<CheckpointMetadata> {
         let path = layout::join(dir, METADATA);
         let url = self.root().url_of(&path);
         let bytes = match self.root().get(&path) {
@@ -330,98 +323,6 @@ impl CheckpointStorage {
     /// created).
     pub fn download(&self, file: &FileRef, local_path: &Path) -> Result<()> {
         self.root().download(&file.path, local_path)
-    }
-
-    /// Keeps the newest `retain` completed checkpoints: deletes older
-    /// `chk-*` folders and incomplete ones older than the newest completed,
-    /// then every shared file that neither a kept checkpoint nor one in
-    /// flight references.
-    pub fn subsume(&self, retain: usize) -> Result<SubsumeReport> {
-        if retain == 0 {
-            return Err(Error::RetainNone);
-        }
-        let found = self.checkpoints()?;
-        let listed: Vec<retention::Found> = found
-            .iter()
-            .map(|f| retention::Found {
-                id: f.id(),
-                complete: matches!(f, FoundCheckpoint::Completed(_)),
-            })
-            .collect();
-        let plan = retention::plan(&listed, retain);
-        {
-            let mut shared = self.shared();
-            for checkpoint in &found {
-                if let FoundCheckpoint::Completed(metadata) = checkpoint
-                    && plan.retained.contains(&metadata.id)
-                {
-                    shared.add_completed(metadata);
-                }
-            }
-        }
-        for &id in &plan.delete {
-            self.root().delete_dir(&layout::checkpoint_dir(id))?;
-            self.shared().remove_completed(id);
-            tracing::debug!(
-                location = self.location(),
-                id,
-                "deleted subsumed checkpoint"
-            );
-        }
-        // Hold the bookkeeping while deleting so that no checkpoint starts
-        // to reuse a file being deleted.
-        let mut shared = self.shared();
-        let newest = plan.retained.first().copied().unwrap_or(0);
-        let stale: Vec<u64> = shared
-            .completed_ids()
-            .filter(|id| *id < newest && !plan.retained.contains(id))
-            .collect();
-        for id in stale {
-            // Recorded as completed but gone from storage (deleted by hand).
-            shared.remove_completed(id);
-        }
-        let mut deleted_shared = Vec::new();
-        for (path, _) in self.root().list_files(layout::SHARED_DIR)? {
-            if !shared.is_referenced(&path) {
-                self.root().delete(&path)?;
-                deleted_shared.push(path);
-            }
-        }
-        drop(shared);
-        Ok(SubsumeReport {
-            retained: plan.retained,
-            deleted_checkpoints: plan.delete,
-            deleted_shared,
-        })
-    }
-
-    /// Deletes the savepoint at `location`. Refuses a folder whose
-    /// `_metadata` is missing, unreadable, or says it is a checkpoint.
-    pub fn dispose(location: &str, options: &StorageOptions) -> Result<()> {
-        let location = Location::parse(location)?;
-        let root = Root::open(location, options, Root::new_runtime()?, false)?;
-        let storage = CheckpointStorage {
-            inner: Arc::new(Inner {
-                root,
-                options: options.clone(),
-                shared: Mutex::new(SharedFiles::default()),
-            }),
-        };
-        let metadata = storage.read_metadata("")?;
-        if metadata.kind != SnapshotKind::Savepoint {
-            return Err(Error::NotASavepoint {
-                location: storage.location().to_owned(),
-                id: metadata.id,
-            });
-        }
-        storage.root().delete_dir("")?;
-        storage.remove_local_root();
-        tracing::info!(
-            location = storage.location(),
-            id = metadata.id,
-            "disposed savepoint"
-        );
-        Ok(())
     }
 
     /// Removes the root folder of a local storage if it is empty.
