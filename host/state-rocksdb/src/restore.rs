@@ -183,19 +183,20 @@ fn overlapping<'s>(
     hits.sort_by_key(|s| s.key_groups.start);
     let mut next = range.start;
     for s in &hits {
-        if s.key_groups.start > next {
+        let start = s.key_groups.start.max(range.start);
+        if start > next {
             return Err(sources_error(
                 range,
                 format!("no source holds key group {next}"),
             ));
         }
-        if s.key_groups.start < next {
+        if start < next {
             return Err(sources_error(
                 range,
-                format!("two sources hold key group {}", s.key_groups.start),
+                format!("two sources hold key group {start}"),
             ));
         }
-        next = s.key_groups.end;
+        next = s.key_groups.end.min(range.end);
     }
     if next < range.end {
         return Err(sources_error(
