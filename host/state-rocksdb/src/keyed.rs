@@ -35,6 +35,41 @@ fn expired(ttl_ms: Option<u64>, written_at: i64, now_ms: i64) -> bool {
 }
 
 impl RocksDbBackend {
+    /// Checks `id` is a `kind` state and the scope's key group is owned (in
+    /// the heap backend's order): the TTL, the key group's index and the
+    /// record key of a value or list.
+    #[inline]
+    fn locate(
+        &self,
+        id: StateId,
+        kind: StateKind,
+        scope: KeyScope<'_>,
+    ) -> Result<(Option<u64>, usize, Vec<u8>)> {
+        let ttl = self.registry.expect(id, kind)?;
+        let gi = self.group_index(scope.key_group)?;
+        Ok((ttl, gi, layout::plain_key(scope.key_group, id, scope.key)))
+    }
+
+    /// [`locate`](Self::locate) for a map: the prefix of the key's entries.
+    fn locate_map(
+        &self,
+        id: StateId,
+        scope: KeyScope<'_>,
+    ) -> Result<(Option<u64>, usize, Vec<u8>)> {
+        let ttl = self.registry.expect(id, StateKind::Map)?;
+        let gi = self.group_index(scope.key_group)?;
+        Ok((ttl, gi, layout::map_prefix(scope.key_group, id, scope.key)))
+    }
+
+    /// Deletes one record and books `freed` bytes.
+    fn delete(&mut self, gi: usize, key: &[u8], freed: u64) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        batch.delete_cf(self.state(), key);
+        self.write(batch)?;
+        self.apply(gi, freed, 0);
+        Ok(())
+    }
+
     /// Whether the map under `prefix` has an entry other than `except`.
     fn map_has_other(&self, prefix: &[u8], except: &[u8]) -> Result<bool> {
         let mut it = self.scan(prefix);
@@ -61,11 +96,7 @@ impl RocksDbBackend {
         if !self.map_has_other(prefix, entry_key)? {
             freed += scope.key.len() as u64;
         }
-        let mut batch = WriteBatch::default();
-        batch.delete_cf(self.state(), entry_key);
-        self.write(batch)?;
-        self.apply(gi, freed, 0);
-        Ok(())
+        self.delete(gi, entry_key, freed)
     }
 }
 
@@ -128,9 +159,7 @@ impl KeyedStateBackend for RocksDbBackend {
         scope: KeyScope<'_>,
         now_ms: i64,
     ) -> Result<Option<Vec<u8>>> {
-        let ttl = self.registry.expect(id, StateKind::Value)?;
-        let gi = self.group_index(scope.key_group)?;
-        let key = layout::plain_key(scope.key_group, id, scope.key);
+        let (ttl, gi, key) = self.locate(id, StateKind::Value, scope)?;
         let Some(record) = self.get(&key)? else {
             return Ok(None);
         };
@@ -139,10 +168,7 @@ impl KeyedStateBackend for RocksDbBackend {
             return Ok(Some(value.to_vec()));
         }
         let freed = scope.key.len() as u64 + size(value.len());
-        let mut batch = WriteBatch::default();
-        batch.delete_cf(self.state(), key);
-        self.write(batch)?;
-        self.apply(gi, freed, 0);
+        self.delete(gi, &key, freed)?;
         Ok(None)
     }
 
@@ -154,9 +180,7 @@ impl KeyedStateBackend for RocksDbBackend {
         value: Vec<u8>,
         now_ms: i64,
     ) -> Result<()> {
-        self.registry.expect(id, StateKind::Value)?;
-        let gi = self.group_index(scope.key_group)?;
-        let key = layout::plain_key(scope.key_group, id, scope.key);
+        let (_, gi, key) = self.locate(id, StateKind::Value, scope)?;
         let removed = match self
             .db
             .get_pinned_cf(self.state(), &key)
@@ -186,9 +210,7 @@ impl KeyedStateBackend for RocksDbBackend {
         map_key: &[u8],
         now_ms: i64,
     ) -> Result<Option<Vec<u8>>> {
-        let ttl = self.registry.expect(id, StateKind::Map)?;
-        let gi = self.group_index(scope.key_group)?;
-        let prefix = layout::map_prefix(scope.key_group, id, scope.key);
+        let (ttl, gi, prefix) = self.locate_map(id, scope)?;
         let entry_key = [prefix.as_slice(), map_key].concat();
         let Some(record) = self.get(&entry_key)? else {
             return Ok(None);
@@ -210,9 +232,7 @@ impl KeyedStateBackend for RocksDbBackend {
         value: Vec<u8>,
         now_ms: i64,
     ) -> Result<()> {
-        self.registry.expect(id, StateKind::Map)?;
-        let gi = self.group_index(scope.key_group)?;
-        let prefix = layout::map_prefix(scope.key_group, id, scope.key);
+        let (_, gi, prefix) = self.locate_map(id, scope)?;
         let entry_key = [prefix.as_slice(), &map_key].concat();
         let mut added = map_key.len() as u64 + size(value.len());
         let removed = match self.get(&entry_key)? {
@@ -233,9 +253,7 @@ impl KeyedStateBackend for RocksDbBackend {
     }
 
     fn map_remove(&mut self, id: StateId, scope: KeyScope<'_>, map_key: &[u8]) -> Result<()> {
-        self.registry.expect(id, StateKind::Map)?;
-        let gi = self.group_index(scope.key_group)?;
-        let prefix = layout::map_prefix(scope.key_group, id, scope.key);
+        let (_, gi, prefix) = self.locate_map(id, scope)?;
         let entry_key = [prefix.as_slice(), map_key].concat();
         let Some(old) = self.get(&entry_key)? else {
             return Ok(());
@@ -250,9 +268,7 @@ impl KeyedStateBackend for RocksDbBackend {
         scope: KeyScope<'_>,
         now_ms: i64,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let ttl = self.registry.expect(id, StateKind::Map)?;
-        let gi = self.group_index(scope.key_group)?;
-        let prefix = layout::map_prefix(scope.key_group, id, scope.key);
+        let (ttl, gi, prefix) = self.locate_map(id, scope)?;
         let mut entries = Vec::new();
         let mut batch = WriteBatch::default();
         let mut freed = 0;
@@ -281,9 +297,7 @@ impl KeyedStateBackend for RocksDbBackend {
     }
 
     fn list_get(&mut self, id: StateId, scope: KeyScope<'_>, now_ms: i64) -> Result<Vec<Vec<u8>>> {
-        let ttl = self.registry.expect(id, StateKind::List)?;
-        let gi = self.group_index(scope.key_group)?;
-        let key = layout::plain_key(scope.key_group, id, scope.key);
+        let (ttl, gi, key) = self.locate(id, StateKind::List, scope)?;
         let Some(record) = self.get(&key)? else {
             return Ok(Vec::new());
         };
@@ -316,9 +330,7 @@ impl KeyedStateBackend for RocksDbBackend {
         value: Vec<u8>,
         now_ms: i64,
     ) -> Result<()> {
-        self.registry.expect(id, StateKind::List)?;
-        let gi = self.group_index(scope.key_group)?;
-        let key = layout::plain_key(scope.key_group, id, scope.key);
+        let (_, gi, key) = self.locate(id, StateKind::List, scope)?;
         let mut added = size(value.len());
         let mut record = match self.get(&key)? {
             Some(old) => old,
@@ -343,9 +355,7 @@ impl KeyedStateBackend for RocksDbBackend {
         values: Vec<Vec<u8>>,
         now_ms: i64,
     ) -> Result<()> {
-        self.registry.expect(id, StateKind::List)?;
-        let gi = self.group_index(scope.key_group)?;
-        let key = layout::plain_key(scope.key_group, id, scope.key);
+        let (_, gi, key) = self.locate(id, StateKind::List, scope)?;
         let key_len = scope.key.len() as u64;
         let removed = match self.get(&key)? {
             Some(old) => key_len + list(&old)?.iter().map(|(_, v)| size(v.len())).sum::<u64>(),
