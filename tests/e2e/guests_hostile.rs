@@ -21,7 +21,7 @@ use std::process::Output;
 use std::sync::{Arc, Barrier, OnceLock};
 use std::time::Duration;
 
-use weir_runtime::{JobSummary, RuntimeError};
+use weir_runtime::{JobSummary, RunOptions, RuntimeError};
 use weir_wasm::{CallKind, TrapCause, WasmEngine, WasmError};
 
 /// The healthy job every hostile one runs beside.
@@ -41,7 +41,8 @@ fn engine() -> &'static WasmEngine {
 /// Prepares and runs case `name` in this process.
 fn run_case(name: &str) -> (tempfile::TempDir, Result<JobSummary, RuntimeError>) {
     let dir = support::scratch_case(name);
-    let result = support::prepare(engine(), dir.path()).and_then(|job| job.run(false));
+    let result =
+        support::prepare(engine(), dir.path()).and_then(|job| job.run(&RunOptions::default()));
     (dir, result)
 }
 
@@ -55,13 +56,15 @@ fn beside_healthy(name: &str) -> Result<JobSummary, RuntimeError> {
         std::thread::spawn(move || {
             start.wait();
             let dir = support::scratch_case(HEALTHY);
-            let summary = support::prepare(engine(), dir.path()).and_then(|job| job.run(false));
+            let summary = support::prepare(engine(), dir.path())
+                .and_then(|job| job.run(&RunOptions::default()));
             (dir, summary)
         })
     };
     let dir = support::scratch_case(name);
     start.wait();
-    let result = support::prepare(engine(), dir.path()).and_then(|job| job.run(false));
+    let result =
+        support::prepare(engine(), dir.path()).and_then(|job| job.run(&RunOptions::default()));
     let (healthy_dir, summary) = healthy.join().expect("the healthy thread does not panic");
     assert_healthy_output(healthy_dir.path(), summary);
     result
@@ -317,14 +320,16 @@ fn every_hostile_job_at_once_fails_alone_and_the_engine_keeps_working() {
                 // thread would leave the others waiting for ever.
                 start.wait();
                 let dir = support::scratch_case(name);
-                let result = support::prepare(engine(), dir.path()).and_then(|job| job.run(false));
+                let result = support::prepare(engine(), dir.path())
+                    .and_then(|job| job.run(&RunOptions::default()));
                 trap(result, operator, call)
             })
         })
         .collect();
     let dir = support::scratch_case(HEALTHY);
     start.wait();
-    let summary = support::prepare(engine(), dir.path()).and_then(|job| job.run(false));
+    let summary =
+        support::prepare(engine(), dir.path()).and_then(|job| job.run(&RunOptions::default()));
     assert_healthy_output(dir.path(), summary);
     for (handle, (name, _, _, expected)) in hostile.into_iter().zip(TRAPPING) {
         let cause = handle

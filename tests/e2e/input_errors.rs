@@ -16,13 +16,13 @@ use std::process::Output;
 use std::time::Duration;
 
 use weir_connectors::ConnectorError;
-use weir_runtime::{JobSummary, RuntimeError};
+use weir_runtime::{JobSummary, RunOptions, RuntimeError};
 use weir_spec::{JobSpec, SpecError};
 use weir_wasm::{WasmEngine, WasmError};
 
 /// Runs the job in `dir` in this process.
 fn run_in_process(engine: &WasmEngine, dir: &Path) -> Result<JobSummary, RuntimeError> {
-    support::prepare(engine, dir).and_then(|job| job.run(false))
+    support::prepare(engine, dir).and_then(|job| job.run(&RunOptions::default()))
 }
 
 /// `weir run job.yaml` in `dir`, with `extra` arguments.

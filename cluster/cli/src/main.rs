@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
 mod build;
+mod control;
 mod new;
 mod run;
 
@@ -28,6 +29,10 @@ enum Command {
     Run(RunArgs),
     /// Check a job spec and its modules without running anything.
     Check(RunArgs),
+    /// Take a savepoint of a running job (or dispose of one).
+    Savepoint(SavepointArgs),
+    /// Stop a running job with a savepoint.
+    Stop(SavepointArgs),
     /// Build guest crates into Wasm components.
     Build(build::BuildArgs),
     /// Create a starter operator crate.
@@ -49,6 +54,25 @@ struct RunArgs {
     /// Show records per second and the watermark while running.
     #[arg(long, value_enum, default_value_t = Progress::Auto)]
     progress: Progress,
+    /// Start from a checkpoint or savepoint: `latest`, a checkpoint id, or
+    /// a checkpoint or savepoint folder (path or URL).
+    #[arg(long)]
+    restore: Option<String>,
+}
+
+/// Arguments of `savepoint` and `stop`.
+#[derive(clap::Args, Debug)]
+struct SavepointArgs {
+    /// The spec of the running job.
+    #[arg(required_unless_present = "dispose")]
+    job: Option<PathBuf>,
+    /// Where the savepoint goes (a folder path or URL); default: the job's
+    /// `checkpoints.savepoints` folder.
+    #[arg(long, conflicts_with = "dispose")]
+    target: Option<String>,
+    /// Delete the savepoint at this path or URL instead.
+    #[arg(long)]
+    dispose: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -90,6 +114,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args, false),
         Command::Check(args) => run::run(args, true),
+        Command::Savepoint(args) => run::savepoint(args, false),
+        Command::Stop(args) => run::savepoint(args, true),
         Command::Build(args) => build::build(args),
         Command::New(args) => new::new(args),
         Command::Bench(args) => bench::bench(args),

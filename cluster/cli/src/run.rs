@@ -2,20 +2,47 @@
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use anyhow::Context;
-use weir_runtime::{Job, JobSummary, RunOptions};
+use weir_runtime::{
+    CheckpointObserver, CheckpointReport, Job, JobSummary, RestartObserver, RunOptions,
+    RuntimeError, human_bytes,
+};
 use weir_spec::JobSpec;
 use weir_types::{MAX_WATERMARK, MIN_WATERMARK};
 use weir_wasm::WasmEngine;
 
 use crate::RunArgs;
+use crate::control::{self, ControlServer};
 
 pub(crate) fn run(args: RunArgs, check_only: bool) -> anyhow::Result<()> {
     let spec = JobSpec::load(&args.job)?;
     let options = RunOptions {
         module_path: module_path(args.module_path),
         progress: args.progress.enabled(),
+        restore: args.restore,
+        on_checkpoint: Some(CheckpointObserver(Arc::new(|c: &CheckpointReport| {
+            let what = if c.savepoint {
+                "savepoint"
+            } else {
+                "checkpoint"
+            };
+            eprintln!(
+                "{what} {} complete in {} ms: {} ({} uploaded) at {}",
+                c.id,
+                c.duration.as_millis(),
+                human_bytes(c.size),
+                human_bytes(c.uploaded),
+                c.location
+            );
+        }))),
+        on_restart: Some(RestartObserver(Arc::new(|e: &RuntimeError, from: &str| {
+            eprintln!("job failed: {e}; restarting from {from}");
+        }))),
     };
+    let spec_dir = spec.dir.clone();
+    let durable = spec.spec.checkpoints.is_some();
     let engine = WasmEngine::new().context("starting the Wasm engine")?;
     let name = spec.spec.name.clone();
     let job = Job::prepare(&engine, spec, &options)
@@ -24,8 +51,18 @@ pub(crate) fn run(args: RunArgs, check_only: bool) -> anyhow::Result<()> {
         println!("job {name}: spec and modules are valid");
         return Ok(());
     }
+    // Savepoints need somewhere to go: only jobs with checkpoint storage
+    // listen for `weir savepoint` and `weir stop`.
+    let _control = if durable {
+        Some(ControlServer::start(
+            control::address_file(&spec_dir, &name),
+            job.savepoint_requests(),
+        )?)
+    } else {
+        None
+    };
     let summary = job
-        .run(options.progress)
+        .run(&options)
         .with_context(|| format!("job {name} failed"))?;
     print_summary(&summary);
     Ok(())
@@ -47,7 +84,43 @@ fn module_path(mut dirs: Vec<PathBuf>) -> Vec<PathBuf> {
 
 fn print_summary(s: &JobSummary) {
     let secs = s.duration.as_secs_f64();
-    eprintln!("job {} finished in {secs:.2} s", s.job);
+    if let Some(from) = &s.restored_from {
+        eprintln!("job {} restored from {from}", s.job);
+    }
+    if s.already_finished {
+        eprintln!(
+            "job {} had already finished: its last output is committed",
+            s.job
+        );
+        return;
+    }
+    match &s.stopped_with_savepoint {
+        Some(location) => eprintln!(
+            "job {} stopped with a savepoint at {location} after {secs:.2} s",
+            s.job
+        ),
+        None => eprintln!("job {} finished in {secs:.2} s", s.job),
+    }
+    if s.restarts > 0 {
+        eprintln!("  restarted {} times after failures", s.restarts);
+    }
+    if !s.checkpoints.is_empty() {
+        let total: u128 = s.checkpoints.iter().map(|c| c.duration.as_millis()).sum();
+        let last = s.checkpoints.last().expect("not empty");
+        eprintln!(
+            "  {} checkpoints/savepoints, mean {} ms; last: {} {} ({}, {} uploaded)",
+            s.checkpoints.len(),
+            total / s.checkpoints.len() as u128,
+            if last.savepoint {
+                "savepoint"
+            } else {
+                "checkpoint"
+            },
+            last.id,
+            human_bytes(last.size),
+            human_bytes(last.uploaded)
+        );
+    }
     eprintln!(
         "  {:<24} {:>12} {:>12} {:>14}  watermark",
         "node", "records in", "records out", "in rec/s"
@@ -96,4 +169,23 @@ fn print_summary(s: &JobSummary) {
             );
         }
     }
+}
+
+/// `weir savepoint` and `weir stop`.
+pub(crate) fn savepoint(args: crate::SavepointArgs, stop: bool) -> anyhow::Result<()> {
+    if let Some(location) = args.dispose {
+        weir_checkpoint::CheckpointStorage::dispose(&location, &Default::default())
+            .with_context(|| format!("cannot dispose of {location}"))?;
+        println!("disposed of savepoint {location}");
+        return Ok(());
+    }
+    let Some(job) = args.job else {
+        anyhow::bail!("name the job spec of the running job (or --dispose <savepoint>)");
+    };
+    let spec = JobSpec::load(&job)?;
+    let file = control::address_file(&spec.dir, &spec.spec.name);
+    let location = control::request_savepoint(&file, args.target, stop)
+        .with_context(|| format!("no savepoint of job {}", spec.spec.name))?;
+    println!("{location}");
+    Ok(())
 }

@@ -162,7 +162,10 @@ mod tests {
         // Channel 0 is blocked: its records wait.
         assert_eq!(a.on_element(0, records("after")), Step::Held);
         // Channel 1 still flows until its barrier.
-        assert_eq!(a.on_element(1, records("before")), Step::Deliver(records("before")));
+        assert_eq!(
+            a.on_element(1, records("before")),
+            Step::Deliver(records("before"))
+        );
         assert!(matches!(a.on_element(1, barrier(1)), Step::Aligned(b) if b.id == 1));
         a.release();
         assert_eq!(a.next_replay(), Some((0, records("after"))));

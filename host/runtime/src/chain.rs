@@ -7,9 +7,11 @@
 
 use std::sync::Arc;
 
-use weir_types::{Element, Millis, Record};
+use weir_types::{Barrier, Element, Millis, Record};
 use weir_wasm::OperatorOutput;
 
+use crate::capture::Captured;
+use crate::checkpointer::CheckpointHandle;
 use crate::error::Result;
 use crate::metrics::NodeCounters;
 use crate::node::{ChainNode, NodeReport};
@@ -20,6 +22,8 @@ pub(crate) struct Chain {
     pub(crate) outputs: Vec<OutputEdge>,
     /// Counters of the source heading this chain, if any (for its watermark).
     pub(crate) head_counters: Option<Arc<NodeCounters>>,
+    /// The subtask this chain runs as.
+    pub(crate) subtask: u32,
 }
 
 impl Chain {
@@ -92,6 +96,34 @@ impl Chain {
             .min()
     }
 
+    /// Captures every node's part of checkpoint `barrier`, in chain order.
+    pub(crate) fn snapshot(
+        &mut self,
+        barrier: Barrier,
+        handle: &CheckpointHandle,
+    ) -> Result<Vec<Captured>> {
+        let mut out = Vec::with_capacity(self.nodes.len());
+        for (id, node, _) in &mut self.nodes {
+            let scratch = handle.scratch(barrier, id, self.subtask);
+            let capture = node.snapshot(barrier, &scratch)?;
+            out.push(Captured {
+                node: id.clone(),
+                subtask: self.subtask,
+                scratch: capture.state.is_some().then_some(scratch),
+                capture,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Checkpoint `id` completed: every node may publish.
+    pub(crate) fn commit(&mut self, id: u64) -> Result<()> {
+        for (_, node, _) in &mut self.nodes {
+            node.commit(id)?;
+        }
+        Ok(())
+    }
+
     /// Ends the stream: event time to the end, close every node in order,
     /// then end the outputs.
     pub(crate) fn finish(&mut self) -> Result<()> {
@@ -129,7 +161,13 @@ impl Chain {
     pub(crate) fn reports(&self) -> Vec<(String, NodeReport)> {
         self.nodes
             .iter()
-            .map(|(id, n, _)| (id.clone(), n.report()))
+            .map(|(id, n, _)| {
+                let report = NodeReport {
+                    subtask: self.subtask,
+                    ..n.report()
+                };
+                (id.clone(), report)
+            })
             .collect()
     }
 }

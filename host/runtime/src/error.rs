@@ -76,6 +76,57 @@ pub enum RuntimeError {
         /// The OS error (in the message, not `source()`).
         error: std::io::Error,
     },
+    /// A local scratch folder for checkpoint or restore files failed.
+    #[error("checkpoint scratch folder {}: {error}", path.display())]
+    Scratch {
+        /// The folder.
+        path: std::path::PathBuf,
+        /// The OS error.
+        error: std::io::Error,
+    },
+    /// Reading or writing checkpoint storage failed.
+    #[error(transparent)]
+    Checkpoint(#[from] Box<weir_checkpoint::Error>),
+    /// A snapshot does not fit the job it should start.
+    #[error("cannot restore from {what}: {message}")]
+    Restore {
+        /// The snapshot (`checkpoint 7`, `savepoint 3`) or the part of it.
+        what: String,
+        /// Why.
+        message: String,
+    },
+    /// Opening or restoring keyed state failed on the host side.
+    #[error("operator {operator} subtask {subtask}: state: {source}")]
+    State {
+        /// Operator id.
+        operator: String,
+        /// Subtask.
+        subtask: u32,
+        /// The backend's error.
+        source: Box<weir_state::StateError>,
+    },
+    /// A RocksDB backend could not be opened or restored.
+    #[error("operator {operator} subtask {subtask}: RocksDB state in {}: {error}", dir.display())]
+    RocksDb {
+        /// Operator id.
+        operator: String,
+        /// Subtask.
+        subtask: u32,
+        /// The backend's working folder.
+        dir: std::path::PathBuf,
+        /// The backend's error.
+        error: Box<weir_state_rocksdb::RocksDbError>,
+    },
+    /// The job failed and its restart strategy gave up.
+    #[error("{cause} (gave up after {restarts} restarts: {why})")]
+    GaveUp {
+        /// The last failure.
+        cause: Box<RuntimeError>,
+        /// Restarts made.
+        restarts: u32,
+        /// Which limit was reached.
+        why: String,
+    },
 }
 
 impl RuntimeError {
@@ -93,6 +144,12 @@ impl RuntimeError {
 
 /// Result of this crate.
 pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;
+
+impl From<weir_checkpoint::Error> for RuntimeError {
+    fn from(e: weir_checkpoint::Error) -> Self {
+        RuntimeError::Checkpoint(Box::new(e))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -2,21 +2,25 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use weir_spec::LoadedSpec;
 use weir_types::Millis;
 use weir_wasm::{OperatorMetrics, WasmEngine};
 
-use crate::channel::{ElementSender, Inbox};
+use crossbeam_channel::{Receiver, Sender, unbounded};
+
+use crate::attempt;
+use crate::checkpointer::{CheckpointObserver, CheckpointReport, SavepointRequest};
+use crate::durability::{Durability, commit_finished};
 use crate::error::{Result, RuntimeError};
 use crate::metrics::{JobCounters, NodeCounters};
-use crate::partition::OutputEdge;
+use crate::node::NodeReport;
 use crate::plan::ExecutionPlan;
-use crate::progress::Progress;
-use crate::task::{self, JobShared, TaskSetup};
+use crate::restart::{Decision, RestartStrategy};
+use crate::task::{self, Ending, JobShared};
 
 /// How to run a job.
 #[derive(Clone, Debug, Default)]
@@ -27,6 +31,28 @@ pub struct RunOptions {
     /// Print records in/out per second and the watermark to stderr while
     /// running.
     pub progress: bool,
+    /// Start from a checkpoint or savepoint: `latest`, a checkpoint id of
+    /// the job's checkpoint storage, or a checkpoint or savepoint folder.
+    pub restore: Option<String>,
+    /// Told about every completed checkpoint and savepoint.
+    pub on_checkpoint: Option<CheckpointObserver>,
+    /// Told about every restart: the failure and what the job restarts
+    /// from.
+    pub on_restart: Option<RestartObserver>,
+}
+
+/// What a [`RestartObserver`] calls: the failure and what the job
+/// restarts from.
+pub type RestartCallback = dyn Fn(&RuntimeError, &str) + Send + Sync;
+
+/// A callback told about every restart.
+#[derive(Clone)]
+pub struct RestartObserver(pub Arc<RestartCallback>);
+
+impl std::fmt::Debug for RestartObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RestartObserver")
+    }
 }
 
 /// What a finished job did.
@@ -38,6 +64,17 @@ pub struct JobSummary {
     pub duration: Duration,
     /// Per node, in topological order.
     pub nodes: Vec<NodeSummary>,
+    /// Checkpoints and savepoints completed, in order.
+    pub checkpoints: Vec<CheckpointReport>,
+    /// Restarts after failures.
+    pub restarts: u32,
+    /// Set when the job was stopped with a savepoint: where it is.
+    pub stopped_with_savepoint: Option<String>,
+    /// The checkpoint or savepoint the job started from.
+    pub restored_from: Option<String>,
+    /// The job was restored from the checkpoint of a finished run: it only
+    /// finished that run's commits.
+    pub already_finished: bool,
 }
 
 /// One node's totals.
@@ -64,6 +101,7 @@ pub struct NodeSummary {
 /// A job that is loaded and checked, ready to run.
 pub struct Job {
     shared: Arc<JobShared>,
+    savepoints: (Sender<SavepointRequest>, Receiver<SavepointRequest>),
 }
 
 impl std::fmt::Debug for Job {
@@ -112,7 +150,10 @@ impl Job {
         for op in &shared.spec.spec.operators {
             task::check_operator(&shared, &op.id, op.parallelism)?;
         }
-        Ok(Job { shared })
+        Ok(Job {
+            shared,
+            savepoints: unbounded(),
+        })
     }
 
     /// Live counters, for progress displays.
@@ -125,127 +166,164 @@ impl Job {
         Arc::clone(&self.shared.cancel)
     }
 
-    /// Runs the job to the end of its bounded sources, or to its first
-    /// failure (every task stops, the first cause is returned).
-    pub fn run(self, progress: bool) -> Result<JobSummary> {
-        let shared = self.shared;
-        let plan = &shared.plan;
-        let max_par = shared.spec.spec.max_parallelism;
+    /// A sender for savepoint requests to this job while it runs (what
+    /// `weir savepoint` talks to).
+    pub fn savepoint_requests(&self) -> Sender<SavepointRequest> {
+        self.savepoints.0.clone()
+    }
+
+    /// Runs the job to the end of its bounded sources, a stop-with-savepoint,
+    /// or a failure its restart strategy gives up on. With checkpoints, a
+    /// failed run restarts from the latest completed checkpoint.
+    pub fn run(self, options: &RunOptions) -> Result<JobSummary> {
+        let shared = Arc::clone(&self.shared);
+        let mut durability = Durability::open(&shared.spec, options.restore.is_some())?;
+        if let Some(settings) = &mut durability.settings {
+            settings.observer = options.on_checkpoint.clone();
+        }
+        let result = self.run_with(&shared, &durability, options);
+        durability.cleanup();
+        result
+    }
+
+    fn run_with(
+        &self,
+        shared: &Arc<JobShared>,
+        durability: &Durability,
+        options: &RunOptions,
+    ) -> Result<JobSummary> {
         let start = Instant::now();
-        // One inbox per subtask of every task with inputs.
-        let mut inboxes: Vec<Vec<Inbox>> = plan
-            .tasks
-            .iter()
-            .map(|t| {
-                if t.inputs.is_empty() {
-                    Vec::new()
-                } else {
-                    (0..t.parallelism).map(|_| Inbox::new()).collect()
+        let mut restore = match &options.restore {
+            Some(pointer) => Some(Arc::new(durability.load(shared, pointer)?)),
+            None => None,
+        };
+        let restored_from = restore
+            .as_ref()
+            .map(|r| format!("{} {}", r.metadata().kind.as_str(), r.metadata().id));
+        if let Some(r) = &restore
+            && r.metadata().finished
+        {
+            // The job had finished: only its last commits may be missing.
+            commit_finished(shared, r.metadata())?;
+            tracing::info!(
+                "the checkpoint is of a finished job: its output is committed, nothing runs"
+            );
+            return Ok(self.summary(start, Vec::new(), Vec::new(), 0, None, restored_from, true));
+        }
+        let initial = restore.clone();
+        let mut strategy = RestartStrategy::new(shared.spec.spec.restart_strategy());
+        let mut checkpoints = Vec::new();
+        loop {
+            shared.cancel.store(false, Ordering::Relaxed);
+            shared.counters.reset();
+            strategy.started(Instant::now());
+            let attempt = attempt::run(
+                shared,
+                durability.settings.as_ref(),
+                restore.clone(),
+                self.savepoints.1.clone(),
+                options.progress,
+            );
+            checkpoints.extend(attempt.checkpoints);
+            let error = match attempt.result {
+                Ok((Ending::Stopped, reports)) => {
+                    let savepoint = checkpoints
+                        .iter()
+                        .rev()
+                        .find(|c| c.savepoint)
+                        .map(|c| c.location.clone());
+                    return Ok(self.summary(
+                        start,
+                        reports,
+                        checkpoints,
+                        strategy.restarts(),
+                        savepoint,
+                        restored_from,
+                        false,
+                    ));
                 }
-            })
-            .collect();
-        let mut setups = Vec::new();
-        for (ti, t) in plan.tasks.iter().enumerate() {
-            for s in 0..t.parallelism {
-                let outputs = t
-                    .outputs
-                    .iter()
-                    .map(|o| {
-                        let input = &plan.tasks[o.to_task].inputs[o.input_index];
-                        let senders: Vec<Box<dyn ElementSender>> = inboxes[o.to_task]
-                            .iter()
-                            .map(|inbox| {
-                                Box::new(inbox.sender(input.first_channel + s))
-                                    as Box<dyn ElementSender>
-                            })
-                            .collect();
-                        let name = format!(
-                            "{} → {}",
-                            t.chain.last().expect("chains are not empty"),
-                            plan.tasks[o.to_task].chain[0]
-                        );
-                        OutputEdge::new(
-                            name,
-                            o.side_output.clone(),
-                            o.partitioning,
-                            o.key_by.clone(),
-                            max_par,
-                            s,
-                            senders,
-                        )
-                    })
-                    .collect();
-                setups.push((ti, s, outputs));
-            }
-        }
-        let mut receivers: Vec<Vec<Option<_>>> = inboxes
-            .iter_mut()
-            .map(|v| v.drain(..).map(|i| Some(i.into_receiver())).collect())
-            .collect();
-        let first_error: Arc<Mutex<Option<RuntimeError>>> = Arc::new(Mutex::new(None));
-        let reports = Arc::new(Mutex::new(Vec::new()));
-        let mut handles = Vec::new();
-        for (ti, s, outputs) in setups {
-            let inbox = receivers[ti].get_mut(s as usize).and_then(Option::take);
-            let setup = TaskSetup {
-                shared: Arc::clone(&shared),
-                task: ti,
-                subtask: s,
-                inbox,
-                outputs,
-            };
-            let name = setup.name();
-            let first_error = Arc::clone(&first_error);
-            let reports = Arc::clone(&reports);
-            let cancel = Arc::clone(&shared.cancel);
-            let handle = std::thread::Builder::new()
-                .name(format!("weir-{name}"))
-                .spawn(move || {
-                    let task_name = setup.name();
-                    match task::run(setup) {
-                        Ok(r) => reports.lock().expect("reports").push(r),
-                        Err(e) => {
-                            if !e.is_secondary() {
-                                tracing::error!(task = %task_name, error = %e, "task failed");
-                            }
-                            cancel.store(true, Ordering::Relaxed);
-                            record_error(&first_error, e);
+                Ok((Ending::Finished, reports)) => {
+                    let finals = reports
+                        .iter()
+                        .flatten()
+                        .filter_map(|(id, r)| {
+                            r.sink_final.clone().map(|v| (id.clone(), r.subtask, v))
+                        })
+                        .collect();
+                    let last = checkpoints
+                        .iter()
+                        .map(|c| c.id)
+                        .chain(restore.as_ref().map(|r| r.metadata().id))
+                        .max()
+                        .unwrap_or(0);
+                    if let Some(report) = durability.finish(shared, last + 1, finals)? {
+                        if let Some(observer) = &options.on_checkpoint {
+                            (observer.0)(&report);
                         }
+                        checkpoints.push(report);
                     }
-                })
-                .map_err(|error| RuntimeError::Spawn {
-                    task: name.clone(),
-                    error,
-                })?;
-            handles.push((name, handle));
-        }
-        let progress = progress.then(|| Progress::start(shared.counters.clone()));
-        for (name, handle) in handles {
-            if let Err(panic) = handle.join() {
-                let message = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_default();
-                shared.cancel.store(true, Ordering::Relaxed);
-                record_error(
-                    &first_error,
-                    RuntimeError::Panicked {
-                        task: name,
-                        message,
-                    },
-                );
+                    return Ok(self.summary(
+                        start,
+                        reports,
+                        checkpoints,
+                        strategy.restarts(),
+                        None,
+                        restored_from,
+                        false,
+                    ));
+                }
+                Err(e) => e,
+            };
+            match strategy.on_failure(Instant::now()) {
+                Decision::Restart(delay) => {
+                    let latest = durability.latest(shared)?.map(Arc::new);
+                    let from = match (&latest, &initial) {
+                        (Some(r), _) | (None, Some(r)) => {
+                            format!("{} {}", r.metadata().kind.as_str(), r.metadata().id)
+                        }
+                        (None, None) => "the start".to_owned(),
+                    };
+                    tracing::warn!(error = %error, "job failed; restarting from {from} in {} ms (restart {})", delay.as_millis(), strategy.restarts());
+                    if let Some(observer) = &options.on_restart {
+                        (observer.0)(&error, &from);
+                    }
+                    std::thread::sleep(delay);
+                    restore = latest.or_else(|| initial.clone());
+                }
+                Decision::GiveUp(why) => {
+                    if strategy.restarts() == 0
+                        && matches!(
+                            shared.spec.spec.restart_strategy(),
+                            weir_spec::RestartSpec::None
+                        )
+                    {
+                        return Err(error);
+                    }
+                    return Err(RuntimeError::GaveUp {
+                        cause: Box::new(error),
+                        restarts: strategy.restarts(),
+                        why,
+                    });
+                }
             }
         }
-        if let Some(p) = progress {
-            p.stop();
-        }
-        if let Some(e) = first_error.lock().expect("error slot").take() {
-            return Err(e);
-        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn summary(
+        &self,
+        start: Instant,
+        reports: Vec<Vec<(String, NodeReport)>>,
+        checkpoints: Vec<CheckpointReport>,
+        restarts: u32,
+        stopped_with_savepoint: Option<String>,
+        restored_from: Option<String>,
+        already_finished: bool,
+    ) -> JobSummary {
+        let shared = &self.shared;
         let duration = start.elapsed();
         let mut merged: HashMap<String, (OperatorMetrics, u64, u64)> = HashMap::new();
-        for task_reports in reports.lock().expect("reports").iter() {
+        for task_reports in &reports {
             for (id, r) in task_reports {
                 let m = merged.entry(id.clone()).or_default();
                 m.0.merge(&r.metrics);
@@ -271,20 +349,16 @@ impl Job {
                 }
             })
             .collect();
-        Ok(JobSummary {
+        JobSummary {
             job: shared.spec.spec.name.clone(),
             duration,
             nodes,
-        })
-    }
-}
-
-fn record_error(slot: &Mutex<Option<RuntimeError>>, e: RuntimeError) {
-    let mut slot = slot.lock().expect("error slot");
-    match &*slot {
-        None => *slot = Some(e),
-        Some(prev) if prev.is_secondary() && !e.is_secondary() => *slot = Some(e),
-        Some(_) => {}
+            checkpoints,
+            restarts,
+            stopped_with_savepoint,
+            restored_from,
+            already_finished,
+        }
     }
 }
 
@@ -324,5 +398,5 @@ pub fn resolve_module(
 
 /// Loads, checks and runs a job in one call.
 pub fn run_job(engine: &WasmEngine, spec: LoadedSpec, options: &RunOptions) -> Result<JobSummary> {
-    Job::prepare(engine, spec, options)?.run(options.progress)
+    Job::prepare(engine, spec, options)?.run(options)
 }

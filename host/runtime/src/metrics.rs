@@ -53,6 +53,16 @@ pub struct JobCounters {
 }
 
 impl JobCounters {
+    /// Sets every counter back to its start (before a restarted run).
+    pub(crate) fn reset(&self) {
+        for (_, c) in &self.nodes {
+            c.records_in.store(0, Ordering::Relaxed);
+            c.records_out.store(0, Ordering::Relaxed);
+            c.watermark.store(MIN_WATERMARK, Ordering::Relaxed);
+            c.records_skipped.store(0, Ordering::Relaxed);
+        }
+    }
+
     /// The counters of `id`.
     pub fn node(&self, id: &str) -> Arc<NodeCounters> {
         self.nodes

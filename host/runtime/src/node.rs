@@ -1,20 +1,29 @@
 //! The nodes a task chains: Wasm operators, Wasm UDFs and sinks.
 
-use weir_connectors::Sink;
-use weir_types::{Millis, Record};
+use std::path::Path;
+
+use weir_connectors::{FINAL_CHECKPOINT, Sink};
+use weir_state::SnapshotKind;
+use weir_types::{Barrier, Millis, Record};
 use weir_wasm::{OperatorInstance, OperatorMetrics, OperatorOutput, UdfInstance};
 
+use crate::capture::NodeCapture;
 use crate::error::{Result, RuntimeError};
 
 /// What a node reports when its task ends.
 #[derive(Clone, Debug, Default)]
 pub struct NodeReport {
+    /// The subtask reporting.
+    pub subtask: u32,
     /// Metrics reported by the guest.
     pub metrics: OperatorMetrics,
     /// Records sent to side outputs the job does not connect.
     pub dropped_side_records: u64,
     /// Bytes of keyed state at the end.
     pub state_bytes: u64,
+    /// A sink's state after it pre-committed the end of its input: what the
+    /// job commits once every task has finished.
+    pub sink_final: Option<serde_json::Value>,
 }
 
 /// One step of a chain. Only `process` is required: a node without timers
@@ -36,32 +45,66 @@ pub(crate) trait ChainNode: Send {
     fn report(&self) -> NodeReport {
         NodeReport::default()
     }
+    /// Captures what checkpoint `barrier` needs of this node. `scratch` is
+    /// a local folder for native state files (created on demand).
+    fn snapshot(&mut self, _barrier: Barrier, _scratch: &Path) -> Result<NodeCapture> {
+        Ok(NodeCapture::default())
+    }
+    /// Checkpoint `id` completed.
+    fn commit(&mut self, _id: u64) -> Result<()> {
+        Ok(())
+    }
 }
 
-pub(crate) struct OperatorNode(pub(crate) OperatorInstance);
+pub(crate) struct OperatorNode {
+    pub(crate) instance: OperatorInstance,
+    /// Owned key groups, `[start, end)`, when keyed.
+    pub(crate) key_groups: Option<(u32, u32)>,
+}
 
 impl ChainNode for OperatorNode {
     fn process(&mut self, batch: Vec<Record>) -> Result<OperatorOutput> {
-        Ok(self.0.process(batch)?)
+        Ok(self.instance.process(batch)?)
     }
     fn on_watermark(&mut self, wm: Millis) -> Result<OperatorOutput> {
-        Ok(self.0.advance_watermark(wm)?)
+        Ok(self.instance.advance_watermark(wm)?)
     }
     fn on_processing_time(&mut self, now: Millis) -> Result<OperatorOutput> {
-        Ok(self.0.fire_processing_timers(now)?)
+        Ok(self.instance.fire_processing_timers(now)?)
     }
     fn next_processing_timer(&self) -> Option<Millis> {
-        self.0.next_processing_timer()
+        self.instance.next_processing_timer()
     }
     fn close(&mut self) -> Result<OperatorOutput> {
-        Ok(self.0.close()?)
+        Ok(self.instance.close()?)
     }
     fn report(&self) -> NodeReport {
         NodeReport {
-            metrics: self.0.metrics().clone(),
-            dropped_side_records: self.0.dropped_side_records(),
-            state_bytes: self.0.state_bytes(),
+            subtask: 0,
+            metrics: self.instance.metrics().clone(),
+            dropped_side_records: self.instance.dropped_side_records(),
+            state_bytes: self.instance.state_bytes(),
+            sink_final: None,
         }
+    }
+    fn snapshot(&mut self, barrier: Barrier, scratch: &Path) -> Result<NodeCapture> {
+        if self.key_groups.is_none() {
+            return Ok(NodeCapture::default());
+        }
+        let kind = if barrier.savepoint {
+            SnapshotKind::Savepoint
+        } else {
+            SnapshotKind::Checkpoint
+        };
+        std::fs::create_dir_all(scratch).map_err(|error| RuntimeError::Scratch {
+            path: scratch.to_owned(),
+            error,
+        })?;
+        Ok(NodeCapture {
+            key_groups: self.key_groups,
+            state: self.instance.snapshot(kind, scratch)?,
+            ..NodeCapture::default()
+        })
     }
 }
 
@@ -80,6 +123,10 @@ pub(crate) struct SinkNode {
     pub(crate) id: String,
     pub(crate) subtask: u32,
     pub(crate) sink: Box<dyn Sink>,
+    /// The job takes checkpoints: the sink commits in two phases.
+    pub(crate) durable: bool,
+    /// Set by `close` when durable.
+    pub(crate) final_state: Option<serde_json::Value>,
 }
 
 impl SinkNode {
@@ -99,7 +146,31 @@ impl ChainNode for SinkNode {
     }
     fn close(&mut self) -> Result<OperatorOutput> {
         self.sink.flush().map_err(|e| self.err(e))?;
+        if self.durable {
+            // The end of the input is pre-committed like a checkpoint; the
+            // job commits it once every task has finished.
+            self.final_state = self
+                .sink
+                .precommit(FINAL_CHECKPOINT)
+                .map_err(|e| self.err(e))?;
+        }
         self.sink.close().map_err(|e| self.err(e))?;
         Ok(OperatorOutput::default())
+    }
+    fn report(&self) -> NodeReport {
+        NodeReport {
+            sink_final: self.final_state.clone(),
+            ..NodeReport::default()
+        }
+    }
+    fn snapshot(&mut self, barrier: Barrier, _scratch: &Path) -> Result<NodeCapture> {
+        let sink = self.sink.precommit(barrier.id).map_err(|e| self.err(e))?;
+        Ok(NodeCapture {
+            sink,
+            ..NodeCapture::default()
+        })
+    }
+    fn commit(&mut self, id: u64) -> Result<()> {
+        self.sink.commit(id).map_err(|e| self.err(e))
     }
 }

@@ -5,23 +5,27 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
-use weir_connectors::{SourcePoll, WatermarkGenerator};
+use crossbeam_channel::{Receiver, select};
+use weir_connectors::{Source, SourcePoll, WatermarkGenerator};
 use weir_spec::{LoadedSpec, NodeRef};
-use weir_state::{HeapBackend, HeapOptions, TimerOptions, TimerService};
-use weir_types::{Element, key_group_range};
+use weir_types::{Barrier, Element, key_group_range};
 use weir_wasm::{
     InstanceSetup, Module, OperatorInstance, SandboxLimits, TaskInfo, UdfInstance, WorldKind,
 };
 
+use crate::barrier::{Aligner, Step};
+use crate::capture::{Captured, NodeCapture};
 use crate::chain::Chain;
 use crate::channel::Tagged;
+use crate::checkpointer::CheckpointHandle;
+use crate::control::{TaskCommand, TaskIndex};
 use crate::error::{Result, RuntimeError};
 use crate::gate::{GateEvent, InputGate};
 use crate::metrics::JobCounters;
 use crate::node::{ChainNode, NodeReport, OperatorNode, SinkNode, UdfNode};
 use crate::partition::OutputEdge;
 use crate::plan::ExecutionPlan;
+use crate::restore::Restore;
 
 /// How long an idle task waits before checking for cancellation and timers.
 const POLL: Duration = Duration::from_millis(50);
@@ -40,8 +44,15 @@ pub(crate) struct TaskSetup {
     pub(crate) shared: Arc<JobShared>,
     pub(crate) task: usize,
     pub(crate) subtask: u32,
+    /// This subtask's index among all subtasks of the job.
+    pub(crate) index: TaskIndex,
     pub(crate) inbox: Option<Receiver<Tagged>>,
     pub(crate) outputs: Vec<OutputEdge>,
+    pub(crate) control: Receiver<TaskCommand>,
+    /// Present when the job takes checkpoints.
+    pub(crate) checkpoints: Option<CheckpointHandle>,
+    /// Present when the job starts from a checkpoint or savepoint.
+    pub(crate) restore: Option<Arc<Restore>>,
 }
 
 impl TaskSetup {
@@ -51,15 +62,89 @@ impl TaskSetup {
     }
 }
 
-/// Runs one subtask to the end of its input (or its first error).
-pub(crate) fn run(setup: TaskSetup) -> Result<Vec<(String, NodeReport)>> {
+/// How a task ended without error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Its input finished and everything was closed.
+    Finished,
+    /// It was told to stop (stop-with-savepoint) and left without closing.
+    Stopped,
+}
+
+/// The per-subtask context the loops below need.
+struct Ctx<'a> {
+    shared: &'a JobShared,
+    index: TaskIndex,
+    control: Receiver<TaskCommand>,
+    checkpoints: Option<CheckpointHandle>,
+}
+
+impl Ctx<'_> {
+    /// Snapshots the chain (plus `head`, a source's capture), forwards the
+    /// barrier and hands the captures over to be stored.
+    fn checkpoint(
+        &self,
+        chain: &mut Chain,
+        barrier: Barrier,
+        head: Option<(String, u32, NodeCapture)>,
+    ) -> Result<()> {
+        let Some(handle) = &self.checkpoints else {
+            // Without checkpointing nobody sends barriers; pass it on.
+            return chain.broadcast(Element::Barrier(barrier));
+        };
+        let mut captured: Vec<Captured> = head
+            .into_iter()
+            .map(|(node, subtask, capture)| Captured {
+                node,
+                subtask,
+                capture,
+                scratch: None,
+            })
+            .collect();
+        match chain.snapshot(barrier, handle) {
+            Ok(nodes) => captured.extend(nodes),
+            Err(e) => {
+                // A failed snapshot fails the checkpoint, not the job.
+                tracing::warn!(checkpoint = barrier.id, error = %e, "snapshot failed");
+                handle.decline(barrier.id, self.index, e.to_string());
+                return chain.broadcast(Element::Barrier(barrier));
+            }
+        }
+        chain.broadcast(Element::Barrier(barrier))?;
+        handle.submit(barrier, self.index, captured);
+        Ok(())
+    }
+
+    /// Handles a command that is not a source trigger. `Some` ends the task.
+    fn command(&self, chain: &mut Chain, command: TaskCommand) -> Result<Option<Ending>> {
+        match command {
+            TaskCommand::Commit(id) => chain.commit(id).map(|()| None),
+            TaskCommand::Stop => Ok(Some(Ending::Stopped)),
+            TaskCommand::Trigger(b) => {
+                // Only sources are triggered; a stale trigger is declined.
+                if let Some(h) = &self.checkpoints {
+                    h.decline(b.id, self.index, "not a source".to_owned());
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Runs one subtask to the end of its input, a stop command, or its first
+/// error.
+pub(crate) fn run(setup: TaskSetup) -> Result<(Ending, Vec<(String, NodeReport)>)> {
     let name = setup.name();
     let TaskSetup {
         shared,
         task,
         subtask,
+        index,
         inbox,
         outputs,
+        control,
+        checkpoints,
+        restore,
     } = setup;
     let plan = &shared.plan.tasks[task];
     let spec = &shared.spec.spec;
@@ -73,32 +158,53 @@ pub(crate) fn run(setup: TaskSetup) -> Result<Vec<(String, NodeReport)>> {
     } else {
         &plan.chain[..]
     };
+    let durable = checkpoints.is_some();
     let mut nodes = Vec::with_capacity(chained.len());
     for id in chained {
-        let node = build_node(&shared, id, subtask, plan.parallelism)?;
+        let node = build_node(
+            &shared,
+            id,
+            subtask,
+            plan.parallelism,
+            durable,
+            restore.as_deref(),
+        )?;
         nodes.push((id.clone(), node, shared.counters.node(id)));
     }
     let mut chain = Chain {
         nodes,
         outputs,
         head_counters: source.map(|s| shared.counters.node(&s.id)),
+        subtask,
+    };
+    let ctx = Ctx {
+        shared: &shared,
+        index,
+        control,
+        checkpoints,
     };
     let result = match (source, inbox) {
-        (Some(src), _) => run_source(&shared, src, subtask, plan.parallelism, &mut chain),
+        (Some(src), _) => {
+            let opened = open_source(&shared, src, subtask, plan.parallelism, restore.as_deref())?;
+            run_source(&ctx, src, opened, subtask, &mut chain)
+        }
         (None, Some(rx)) => {
             let channels = shared.plan.inbox_channels(task);
-            run_inputs(&shared, &name, rx, channels, &mut chain)
+            run_inputs(&ctx, &name, rx, channels, &mut chain)
         }
         (None, None) => unreachable!("a task without a source head has inputs"),
     };
-    result?;
-    Ok(chain.reports())
+    if let Some(h) = &ctx.checkpoints {
+        h.finished(index);
+    }
+    let ending = result?;
+    Ok((ending, chain.reports()))
 }
 
 /// Instantiates and opens subtask 0 of operator `id`, then drops it: checks
 /// the operator's config and `open` before the job runs.
 pub(crate) fn check_operator(shared: &JobShared, id: &str, parallelism: u32) -> Result<()> {
-    build_node(shared, id, 0, parallelism).map(drop)
+    build_node(shared, id, 0, parallelism, false, None).map(drop)
 }
 
 fn build_node(
@@ -106,6 +212,8 @@ fn build_node(
     id: &str,
     subtask: u32,
     parallelism: u32,
+    durable: bool,
+    restore: Option<&Restore>,
 ) -> Result<Box<dyn ChainNode>> {
     let spec = &shared.spec.spec;
     match spec.node(id) {
@@ -117,6 +225,8 @@ fn build_node(
             } else {
                 0..0
             };
+            let (backend, timers) =
+                crate::backend::open(shared, id, subtask, range.clone(), restore)?;
             let setup = InstanceSetup {
                 task: TaskInfo {
                     job: spec.name.clone(),
@@ -126,8 +236,8 @@ fn build_node(
                     max_parallelism: spec.max_parallelism,
                 },
                 keyed,
-                backend: Box::new(HeapBackend::new(range.clone(), HeapOptions::default())),
-                timers: TimerService::new(range.clone(), TimerOptions::default()),
+                backend,
+                timers,
                 limits: SandboxLimits {
                     memory_bytes: op.limits.memory_mb << 20,
                     call_timeout: Duration::from_millis(op.limits.call_timeout_ms),
@@ -145,11 +255,15 @@ fn build_node(
                 .config
                 .as_ref()
                 .map_or_else(|| "{}".to_owned(), |c| c.to_string());
+            let key_groups = keyed.then_some((range.start, range.end));
             Ok(match module.world() {
                 WorldKind::Operator => {
                     let mut inst = OperatorInstance::new(module, setup)?;
                     inst.open(&config)?;
-                    Box::new(OperatorNode(inst))
+                    Box::new(OperatorNode {
+                        instance: inst,
+                        key_groups,
+                    })
                 }
                 WorldKind::Udf => {
                     let mut inst = UdfInstance::new(module, setup)?;
@@ -159,29 +273,47 @@ fn build_node(
             })
         }
         Some(NodeRef::Sink(sink)) => {
-            let s = weir_connectors::open_sink(sink, &shared.spec.dir, subtask, parallelism)
-                .map_err(|error| RuntimeError::Connector {
-                    node: id.to_owned(),
+            let err = |error| RuntimeError::Connector {
+                node: id.to_owned(),
+                subtask,
+                error,
+            };
+            let s = if durable {
+                let restored = match restore {
+                    Some(r) => r.sink_state(id, subtask, parallelism)?,
+                    None => None,
+                };
+                weir_connectors::open_checkpointed_sink(
+                    sink,
+                    &shared.spec.dir,
                     subtask,
-                    error,
-                })?;
+                    parallelism,
+                    restored.as_ref(),
+                )
+                .map_err(err)?
+            } else {
+                weir_connectors::open_sink(sink, &shared.spec.dir, subtask, parallelism)
+                    .map_err(err)?
+            };
             Ok(Box::new(SinkNode {
                 id: id.to_owned(),
                 subtask,
                 sink: s,
+                durable,
+                final_state: None,
             }))
         }
         _ => unreachable!("sources only head a chain"),
     }
 }
 
-fn run_source(
+fn open_source(
     shared: &JobShared,
     spec: &weir_spec::SourceSpec,
     subtask: u32,
     parallelism: u32,
-    chain: &mut Chain,
-) -> Result<()> {
+    restore: Option<&Restore>,
+) -> Result<Box<dyn Source>> {
     let err = |error| RuntimeError::Connector {
         node: spec.id.clone(),
         subtask,
@@ -189,12 +321,49 @@ fn run_source(
     };
     let mut source =
         weir_connectors::open_source(spec, &shared.spec.dir, subtask, parallelism).map_err(err)?;
+    if let Some(position) = restore
+        .map(|r| r.source_position(&spec.id, subtask, parallelism))
+        .transpose()?
+        .flatten()
+    {
+        tracing::info!(source = %spec.id, subtask, %position, "resuming");
+        source.seek(&position).map_err(err)?;
+    }
+    Ok(source)
+}
+
+fn run_source(
+    ctx: &Ctx<'_>,
+    spec: &weir_spec::SourceSpec,
+    mut source: Box<dyn Source>,
+    subtask: u32,
+    chain: &mut Chain,
+) -> Result<Ending> {
+    let shared = ctx.shared;
+    let err = |error| RuntimeError::Connector {
+        node: spec.id.clone(),
+        subtask,
+        error,
+    };
     let mut watermarks = WatermarkGenerator::new(&spec.watermark);
     let batch_size = shared.spec.spec.batch_size;
     let counters = shared.counters.node(&spec.id);
     loop {
         if shared.cancel.load(Ordering::Relaxed) {
             return Err(RuntimeError::Cancelled);
+        }
+        while let Ok(command) = ctx.control.try_recv() {
+            if let TaskCommand::Trigger(barrier) = command {
+                let position =
+                    serde_json::to_value(source.position()).expect("source positions serialize");
+                let head = NodeCapture {
+                    source_position: Some(position),
+                    ..NodeCapture::default()
+                };
+                ctx.checkpoint(chain, barrier, Some((spec.id.clone(), subtask, head)))?;
+            } else if let Some(ending) = ctx.command(chain, command)? {
+                return Ok(ending);
+            }
         }
         let mut batch = Vec::with_capacity(batch_size);
         match source.poll(batch_size, &mut batch).map_err(err)? {
@@ -224,52 +393,90 @@ fn run_source(
         counters.add_skipped(source.skipped());
         tracing::warn!(source = %spec.id, subtask, skipped = source.skipped(), "records skipped: they could not be decoded");
     }
-    chain.finish()
+    chain.finish()?;
+    Ok(Ending::Finished)
 }
 
 fn run_inputs(
-    shared: &JobShared,
+    ctx: &Ctx<'_>,
     name: &str,
     rx: Receiver<Tagged>,
     channels: u32,
     chain: &mut Chain,
-) -> Result<()> {
+) -> Result<Ending> {
     let mut gate = InputGate::new(channels);
+    let mut aligner = Aligner::new(channels);
     loop {
-        let now = now_ms();
-        let wait = chain.next_processing_timer().map_or(POLL, |t| {
-            Duration::from_millis(t.saturating_sub(now).clamp(0, 50) as u64)
-        });
-        match rx.recv_timeout(wait) {
-            Ok((ch, Element::Records(batch))) => {
+        let (ch, element) = match aligner.next_replay() {
+            Some(held) => held,
+            None => {
+                let now = now_ms();
+                let wait = chain.next_processing_timer().map_or(POLL, |t| {
+                    Duration::from_millis(t.saturating_sub(now).clamp(0, 50) as u64)
+                });
+                select! {
+                    recv(ctx.control) -> command => {
+                        if let Ok(command) = command
+                            && let Some(ending) = ctx.command(chain, command)?
+                        {
+                            return Ok(ending);
+                        }
+                        continue;
+                    }
+                    recv(rx) -> tagged => match tagged {
+                        Ok(tagged) => tagged,
+                        Err(_) => {
+                            return Err(RuntimeError::UpstreamGone {
+                                task: name.to_owned(),
+                            });
+                        }
+                    },
+                    default(wait) => {
+                        if ctx.shared.cancel.load(Ordering::Relaxed) {
+                            return Err(RuntimeError::Cancelled);
+                        }
+                        fire_processing_timers(chain)?;
+                        continue;
+                    }
+                }
+            }
+        };
+        match aligner.on_element(ch, element) {
+            Step::Held => {}
+            Step::Aligned(barrier) => {
+                ctx.checkpoint(chain, barrier, None)?;
+                aligner.release();
+            }
+            Step::Deliver(Element::Records(batch)) => {
                 gate.on_records(ch);
                 chain.push_records(0, batch)?;
             }
-            Ok((ch, Element::Watermark(wm))) => on_gate(chain, gate.on_watermark(ch, wm))?,
-            Ok((ch, Element::Idle)) => on_gate(chain, gate.on_idle(ch))?,
-            Ok((ch, Element::End)) => {
+            Step::Deliver(Element::Watermark(wm)) => on_gate(chain, gate.on_watermark(ch, wm))?,
+            Step::Deliver(Element::Idle) => on_gate(chain, gate.on_idle(ch))?,
+            Step::Deliver(Element::End) => {
                 on_gate(chain, gate.on_end(ch))?;
-                if gate.all_ended() {
+                if let Step::Aligned(barrier) = aligner.check() {
+                    ctx.checkpoint(chain, barrier, None)?;
+                    aligner.release();
+                }
+                if gate.all_ended() && !aligner.is_aligning() {
                     break;
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {
-                if shared.cancel.load(Ordering::Relaxed) {
-                    return Err(RuntimeError::Cancelled);
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(RuntimeError::UpstreamGone {
-                    task: name.to_owned(),
-                });
-            }
+            Step::Deliver(Element::Barrier(_)) => unreachable!("the aligner handles barriers"),
         }
-        let now = now_ms();
-        if chain.next_processing_timer().is_some_and(|t| t <= now) {
-            chain.push_processing_time(now)?;
-        }
+        fire_processing_timers(chain)?;
     }
-    chain.finish()
+    chain.finish()?;
+    Ok(Ending::Finished)
+}
+
+fn fire_processing_timers(chain: &mut Chain) -> Result<()> {
+    let now = now_ms();
+    if chain.next_processing_timer().is_some_and(|t| t <= now) {
+        chain.push_processing_time(now)?;
+    }
+    Ok(())
 }
 
 fn on_gate(chain: &mut Chain, event: GateEvent) -> Result<()> {

@@ -12,7 +12,7 @@ fn run(dir: &Path, yaml: &str) -> Result<weir_runtime::JobSummary, RuntimeError>
     std::fs::write(&path, yaml).unwrap();
     let spec = JobSpec::load(&path).expect("valid spec");
     let engine = WasmEngine::new().unwrap();
-    Job::prepare(&engine, spec, &RunOptions::default())?.run(false)
+    Job::prepare(&engine, spec, &RunOptions::default())?.run(&RunOptions::default())
 }
 
 fn lines(path: &Path) -> Vec<String> {

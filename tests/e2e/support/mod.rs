@@ -110,7 +110,7 @@ pub fn prepare(
     let spec = weir_spec::JobSpec::load(&dir.join("job.yaml")).expect("the job's spec is valid");
     let options = weir_runtime::RunOptions {
         module_path: vec![module_dir()],
-        progress: false,
+        ..Default::default()
     };
     weir_runtime::Job::prepare(engine, spec, &options)
 }

@@ -87,7 +87,7 @@ pub(crate) fn run(
         .with_context(|| format!("bench job {} cannot start", scenario.letter()))?;
     let start = Instant::now();
     let summary = job
-        .run(false)
+        .run(&RunOptions::default())
         .with_context(|| format!("bench job {} failed", scenario.letter()))?;
     let elapsed = start.elapsed();
     let node = |id: &str| summary.nodes.iter().find(|n| n.id == id);

@@ -1,0 +1,216 @@
+//! Where a job's checkpoints and savepoints go, and what it restores from.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use weir_checkpoint::{
+    CheckpointConfig, CheckpointMetadata, CheckpointStorage, SnapshotKind, SnapshotPointer,
+    StorageOptions, SubtaskSnapshot,
+};
+use weir_spec::{LoadedSpec, NodeRef};
+
+use crate::checkpointer::{CheckpointReport, CheckpointSettings};
+use crate::error::{Result, RuntimeError};
+use crate::restore::Restore;
+use crate::task::JobShared;
+
+/// The durability side of a job run: checkpoint storage (when the job
+/// takes checkpoints or restores), settings, and a local scratch folder.
+pub(crate) struct Durability {
+    /// The checkpoint storage; present with `checkpoints:` or a restore.
+    pub(crate) storage: Option<CheckpointStorage>,
+    /// Present when the job takes checkpoints.
+    pub(crate) settings: Option<CheckpointSettings>,
+    /// Local folder for native snapshots and restore downloads.
+    pub(crate) scratch: PathBuf,
+}
+
+/// `.weir/<what>/<job>` beside the spec file, as a path.
+fn default_location(spec: &LoadedSpec, what: &str) -> String {
+    spec.dir
+        .join(".weir")
+        .join(what)
+        .join(&spec.spec.name)
+        .display()
+        .to_string()
+}
+
+/// A location as written in the spec: relative paths are relative to the
+/// spec's folder; URLs stay as they are.
+fn resolve(spec: &LoadedSpec, location: &str) -> String {
+    if location.contains("://") || Path::new(location).is_absolute() {
+        location.to_owned()
+    } else {
+        spec.dir.join(location).display().to_string()
+    }
+}
+
+/// This process's local scratch folder for job `spec`: native snapshots,
+/// restore downloads and (by default) RocksDB working files. Removed when
+/// the job ends.
+pub(crate) fn scratch_root(spec: &LoadedSpec) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "weir-{}-{}",
+        spec.spec
+            .name
+            .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
+        std::process::id()
+    ))
+}
+
+impl Durability {
+    /// Opens the storage the job needs: for checkpoints, or to restore
+    /// (`restoring`).
+    pub(crate) fn open(spec: &LoadedSpec, restoring: bool) -> Result<Durability> {
+        let scratch = std::env::temp_dir().join(format!(
+            "weir-{}-{}",
+            spec.spec
+                .name
+                .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
+            std::process::id()
+        ));
+        let checkpoints = spec.spec.checkpoints.as_ref();
+        if checkpoints.is_none() && !restoring {
+            return Ok(Durability {
+                storage: None,
+                settings: None,
+                scratch,
+            });
+        }
+        let (location, options) = match checkpoints {
+            Some(c) => (
+                c.storage.as_deref().map_or_else(
+                    || default_location(spec, "checkpoints"),
+                    |l| resolve(spec, l),
+                ),
+                c.storage_options
+                    .iter()
+                    .fold(StorageOptions::new(), |o, (k, v)| o.with(k, v)),
+            ),
+            None => (default_location(spec, "checkpoints"), StorageOptions::new()),
+        };
+        let storage = CheckpointStorage::open(&location, &options)?;
+        let settings = checkpoints.map(|c| CheckpointSettings {
+            storage: storage.clone(),
+            config: CheckpointConfig {
+                interval: Some(Duration::from_millis(c.interval_ms)),
+                timeout: Duration::from_millis(c.timeout_ms),
+                min_pause: Duration::from_millis(c.min_pause_ms),
+                max_concurrent: 1,
+            },
+            retain: c.retain,
+            savepoints: c.savepoints.as_deref().map_or_else(
+                || default_location(spec, "savepoints"),
+                |l| resolve(spec, l),
+            ),
+            scratch: scratch.clone(),
+            observer: None,
+        });
+        Ok(Durability {
+            storage: Some(storage),
+            settings,
+            scratch,
+        })
+    }
+
+    /// Loads and checks what `pointer` names (`latest`, an id, a folder).
+    pub(crate) fn load(&self, shared: &JobShared, pointer: &str) -> Result<Restore> {
+        let storage = self.storage.as_ref().expect("opened for restoring");
+        let pointer: SnapshotPointer = pointer.parse().expect("infallible");
+        let pointer = match pointer {
+            // A relative folder is relative to where `weir` runs.
+            SnapshotPointer::Location(l) if !l.contains("://") => {
+                let path = std::path::absolute(&l).unwrap_or_else(|_| PathBuf::from(&l));
+                SnapshotPointer::Location(path.display().to_string())
+            }
+            p => p,
+        };
+        let loaded = storage.load(&pointer)?;
+        tracing::info!(location = %loaded.location, kind = %loaded.metadata.kind, id = loaded.metadata.id, "restoring");
+        Restore::new(
+            loaded,
+            &shared.spec.spec,
+            &shared.modules,
+            self.scratch.clone(),
+        )
+    }
+
+    /// The latest completed checkpoint, to restart from.
+    pub(crate) fn latest(&self, shared: &JobShared) -> Result<Option<Restore>> {
+        let Some(storage) = &self.storage else {
+            return Ok(None);
+        };
+        match storage.latest()? {
+            None => Ok(None),
+            Some(_) => self.load(shared, "latest").map(Some),
+        }
+    }
+
+    /// After every task finished: records the sinks' final pre-commits in a
+    /// last checkpoint marked finished (so a failure during the commits can
+    /// be finished by restoring it), then commits them.
+    pub(crate) fn finish(
+        &self,
+        shared: &JobShared,
+        next_id: u64,
+        finals: Vec<(String, u32, serde_json::Value)>,
+    ) -> Result<Option<CheckpointReport>> {
+        let Some(settings) = &self.settings else {
+            return Ok(None);
+        };
+        let snapshots = finals
+            .iter()
+            .map(|(node, subtask, state)| {
+                let snapshot = SubtaskSnapshot {
+                    sink: Some(state.clone()),
+                    ..SubtaskSnapshot::default()
+                };
+                (node.clone(), *subtask, snapshot)
+            })
+            .collect();
+        let mut metadata =
+            crate::checkpointer::metadata(shared, SnapshotKind::Checkpoint, next_id, snapshots);
+        metadata.finished = true;
+        let started = std::time::Instant::now();
+        let pending = settings.storage.begin(next_id, SnapshotKind::Checkpoint)?;
+        let completed = pending.commit(metadata.clone())?;
+        commit_finished(shared, &metadata)?;
+        if let Err(e) = settings.storage.subsume(settings.retain) {
+            tracing::warn!(error = %e, "cannot delete old checkpoints");
+        }
+        Ok(Some(CheckpointReport {
+            id: next_id,
+            savepoint: false,
+            duration: started.elapsed(),
+            size: completed.checkpointed_bytes(),
+            uploaded: completed.uploaded_bytes,
+            location: completed.location,
+        }))
+    }
+
+    /// Removes the scratch folder.
+    pub(crate) fn cleanup(&self) {
+        crate::capture::remove_scratch(&self.scratch);
+    }
+}
+
+/// Commits what the sinks of a finished job's last checkpoint recorded.
+pub(crate) fn commit_finished(shared: &JobShared, metadata: &CheckpointMetadata) -> Result<()> {
+    for (id, node) in &metadata.nodes {
+        let Some(NodeRef::Sink(sink)) = shared.spec.spec.node(id) else {
+            continue;
+        };
+        for (subtask, s) in node.subtasks.iter().enumerate() {
+            if let Some(state) = &s.sink {
+                weir_connectors::recover_sink(sink, state).map_err(|error| {
+                    RuntimeError::Connector {
+                        node: id.clone(),
+                        subtask: subtask as u32,
+                        error,
+                    }
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
