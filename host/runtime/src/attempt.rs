@@ -89,7 +89,15 @@ pub(crate) fn run(
         }
     }
     let (commands, mut controls) = Commands::new(setups.len());
-    let restored_id = restore.as_ref().map(|r| r.metadata().id);
+    // Ids continue after the restored snapshot and after every checkpoint
+    // already in the storage, so a restore from an older checkpoint never
+    // reuses (or sorts below) the ids of newer ones.
+    let restored_id = restore
+        .as_ref()
+        .map(|r| r.metadata().id)
+        .into_iter()
+        .chain(settings.and_then(|s| highest_id(&s.storage)))
+        .max();
     let checkpointer = match settings {
         Some(settings) => match Checkpointer::start(
             Arc::clone(shared),
@@ -219,6 +227,17 @@ pub(crate) fn run(
     Attempt {
         result,
         checkpoints,
+    }
+}
+
+/// The highest checkpoint id in `storage`, complete or not.
+fn highest_id(storage: &weir_checkpoint::CheckpointStorage) -> Option<u64> {
+    match storage.checkpoints() {
+        Ok(found) => found.iter().map(|c| c.id()).max(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list existing checkpoints");
+            None
+        }
     }
 }
 

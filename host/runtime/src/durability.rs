@@ -158,6 +158,15 @@ impl Durability {
         let Some(settings) = &self.settings else {
             return Ok(None);
         };
+        // After every id already in the storage (see `attempt::run`).
+        let highest = settings
+            .storage
+            .checkpoints()?
+            .iter()
+            .map(|c| c.id())
+            .max()
+            .unwrap_or(0);
+        let next_id = next_id.max(highest + 1);
         let snapshots = finals
             .iter()
             .map(|(node, subtask, state)| {
