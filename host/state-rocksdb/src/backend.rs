@@ -9,8 +9,8 @@ use weir_types::KeyGroupRange;
 
 use crate::error::{corrupt, storage};
 use crate::layout::{self, META_CF, NATIVE_FORMAT, STATE_CF};
-use crate::registry::Registry;
 use crate::{Result, RocksDbError, RocksDbOptions, options};
+use weir_state::Registry;
 
 /// Keyed state in RocksDB: state larger than memory, native incremental
 /// checkpoints and rescaling restores. Same semantics as

@@ -93,9 +93,10 @@ pub(crate) fn restore(
     let mut ids = Vec::with_capacity(sections.len());
     let mut added = Vec::new();
     for section in &sections {
-        let (id, is_new) = registry.adopt(section.descriptor())?;
+        let registration = registry.adopt(section.descriptor())?;
+        let id = registration.id();
         ids.push(id);
-        if is_new {
+        if registration.changed() {
             added.push(id);
         }
     }

@@ -103,8 +103,9 @@ impl RocksDbBackend {
 impl KeyedStateBackend for RocksDbBackend {
     fn register(&mut self, descriptor: &StateDescriptor) -> Result<StateId> {
         let mut registry = self.registry.clone();
-        let (id, changed) = registry.register(descriptor)?;
-        if changed {
+        let registration = registry.register(descriptor)?;
+        let id = registration.id();
+        if registration.changed() {
             let mut batch = WriteBatch::default();
             self.put_descriptors(&mut batch, &registry, [id]);
             self.write(batch)?;

@@ -7,7 +7,6 @@ mod keyed;
 mod layout;
 mod native;
 mod options;
-mod registry;
 mod restore;
 
 pub use backend::RocksDbBackend;

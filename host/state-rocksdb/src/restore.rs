@@ -11,8 +11,8 @@ use weir_types::KeyGroupRange;
 
 use crate::layout::{self, META_CF, NATIVE_FORMAT, STATE_CF};
 use crate::native::{MARKER_FILE, Marker};
-use crate::registry::Registry;
 use crate::{Result, RocksDbBackend, RocksDbError, RocksDbOptions};
+use weir_state::Registry;
 
 /// One earlier subtask's native snapshot, downloaded to a local folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +145,7 @@ impl RocksDbBackend {
             for (_, descriptor) in states.by_name() {
                 map.push((
                     states.id_of(&descriptor.name).expect("listed"),
-                    registry.adopt(descriptor)?.0,
+                    registry.adopt(descriptor)?.id(),
                 ));
             }
             map.sort();
@@ -304,7 +304,7 @@ fn read_registry(db: &DB, dir: &Path) -> Result<(Registry, Vec<StateId>)> {
         ));
         let descriptor = layout::decode_descriptor(&value)
             .ok_or_else(|| malformed(dir, "bad state descriptor"))?;
-        let (got, _) = registry.adopt(&descriptor)?;
+        let got = registry.adopt(&descriptor)?.id();
         if got != id {
             return Err(malformed(dir, &format!("state ids are not dense at {id}")));
         }

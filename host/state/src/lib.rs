@@ -19,5 +19,6 @@ pub use descriptor::{KeyScope, StateDescriptor, StateId, StateKind};
 pub use entry::ENTRY_OVERHEAD;
 pub use error::{Result, StateError};
 pub use heap::{HeapBackend, HeapOptions};
+pub use registry::{Registration, Registry};
 pub use timers::{FiredTimer, TimeDomain, TimerOptions, TimerService};
 pub use weir_types::KeyGroupRange;

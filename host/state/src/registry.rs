@@ -4,19 +4,21 @@ use std::collections::HashMap;
 
 use crate::{Result, StateDescriptor, StateError, StateId, StateKind};
 
-/// The states known to a backend, by id and by name.
+/// The states known to a backend, by id and by name. Ids are dense: the
+/// `i`-th state added is `StateId(i)`. Every backend follows these rules
+/// (the heap one and `weir-state-rocksdb`).
 ///
 /// A state known only from a restored snapshot is *unclaimed* until the
 /// operator registers it: that first registration may change its TTL (a new
 /// module version may set another), but not its kind. Once claimed, the
 /// descriptor is fixed for the life of the backend.
-#[derive(Debug, Default)]
-pub(crate) struct Registry {
+#[derive(Debug, Default, Clone)]
+pub struct Registry {
     states: Vec<Registered>,
     by_name: HashMap<String, StateId>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Registered {
     descriptor: StateDescriptor,
     claimed: bool,
@@ -24,24 +26,34 @@ struct Registered {
 
 /// What a registration did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Registration {
-    /// The name was known; its id is returned.
+pub enum Registration {
+    /// The name was known with this descriptor; its id is returned.
     Existing(StateId),
+    /// The name was known (from a snapshot, unclaimed) and the operator's
+    /// first registration changed its TTL.
+    Updated(StateId),
     /// A new state was added with this id.
     Added(StateId),
 }
 
 impl Registration {
-    pub(crate) fn id(self) -> StateId {
+    /// The state's id.
+    pub fn id(self) -> StateId {
         match self {
-            Registration::Existing(id) | Registration::Added(id) => id,
+            Registration::Existing(id) | Registration::Updated(id) | Registration::Added(id) => id,
         }
+    }
+
+    /// True when the stored descriptor is new or changed (a backend that
+    /// persists descriptors must write it).
+    pub fn changed(self) -> bool {
+        !matches!(self, Registration::Existing(_))
     }
 }
 
 impl Registry {
     /// Registers `descriptor` on behalf of the operator.
-    pub(crate) fn register(&mut self, descriptor: &StateDescriptor) -> Result<Registration> {
+    pub fn register(&mut self, descriptor: &StateDescriptor) -> Result<Registration> {
         let Some(&id) = self.by_name.get(&descriptor.name) else {
             return Ok(self.add(descriptor.clone(), true));
         };
@@ -55,12 +67,16 @@ impl Registry {
         }
         known.descriptor.ttl_ms = descriptor.ttl_ms;
         known.claimed = true;
-        Ok(Registration::Existing(id))
+        Ok(if same_ttl {
+            Registration::Existing(id)
+        } else {
+            Registration::Updated(id)
+        })
     }
 
     /// Fails if a snapshot's state cannot be adopted: a known state of the
     /// same name has another kind.
-    pub(crate) fn check_adoptable(&self, descriptor: &StateDescriptor) -> Result<()> {
+    pub fn check_adoptable(&self, descriptor: &StateDescriptor) -> Result<()> {
         match self.by_name.get(&descriptor.name) {
             Some(&id) if self.states[id.0 as usize].descriptor.kind != descriptor.kind => {
                 Err(StateError::Conflict {
@@ -72,18 +88,20 @@ impl Registry {
         }
     }
 
-    /// Takes a state named in a snapshot: a known name keeps its descriptor,
-    /// an unknown one is added unclaimed. Call
-    /// [`check_adoptable`](Self::check_adoptable) first.
-    pub(crate) fn adopt(&mut self, descriptor: &StateDescriptor) -> Registration {
-        match self.by_name.get(&descriptor.name) {
+    /// Takes a state named in a snapshot: a known name keeps its descriptor
+    /// (another kind is a `Conflict`, as
+    /// [`check_adoptable`](Self::check_adoptable) says), an unknown one is
+    /// added unclaimed.
+    pub fn adopt(&mut self, descriptor: &StateDescriptor) -> Result<Registration> {
+        self.check_adoptable(descriptor)?;
+        Ok(match self.by_name.get(&descriptor.name) {
             Some(&id) => Registration::Existing(id),
             None => self.add(descriptor.clone(), false),
-        }
+        })
     }
 
     /// The descriptor of `id`.
-    pub(crate) fn get(&self, id: StateId) -> Result<&StateDescriptor> {
+    pub fn get(&self, id: StateId) -> Result<&StateDescriptor> {
         self.states
             .get(id.0 as usize)
             .map(|s| &s.descriptor)
@@ -91,13 +109,13 @@ impl Registry {
     }
 
     /// The id registered under `name`.
-    pub(crate) fn id_of(&self, name: &str) -> Option<StateId> {
+    pub fn id_of(&self, name: &str) -> Option<StateId> {
         self.by_name.get(name).copied()
     }
 
     /// The TTL of `id`, checking it is a state of kind `kind`.
     #[inline]
-    pub(crate) fn expect(&self, id: StateId, kind: StateKind) -> Result<Option<u64>> {
+    pub fn expect(&self, id: StateId, kind: StateKind) -> Result<Option<u64>> {
         let d = self.get(id)?;
         if d.kind == kind {
             Ok(d.ttl_ms)
@@ -111,7 +129,7 @@ impl Registry {
     }
 
     /// Every state as `(id, descriptor)`, ordered by name.
-    pub(crate) fn by_name(&self) -> Vec<(StateId, &StateDescriptor)> {
+    pub fn by_name(&self) -> Vec<(StateId, &StateDescriptor)> {
         let mut all: Vec<_> = self
             .states
             .iter()
@@ -123,7 +141,7 @@ impl Registry {
     }
 
     /// Kinds of all states, indexed by id.
-    pub(crate) fn kinds(&self) -> impl Iterator<Item = StateKind> + '_ {
+    pub fn kinds(&self) -> impl Iterator<Item = StateKind> + '_ {
         self.states.iter().map(|s| s.descriptor.kind)
     }
 
@@ -179,10 +197,10 @@ mod tests {
     #[test]
     fn adopted_state_takes_the_first_registered_ttl() {
         let mut r = Registry::default();
-        let id = r.adopt(&value("a").with_ttl_ms(10)).id();
+        let id = r.adopt(&value("a").with_ttl_ms(10)).unwrap().id();
         assert_eq!(
             r.register(&value("a").with_ttl_ms(20)).unwrap(),
-            Registration::Existing(id)
+            Registration::Updated(id)
         );
         assert_eq!(r.expect(id, StateKind::Value).unwrap(), Some(20));
         assert!(r.register(&value("a").with_ttl_ms(10)).is_err());
@@ -208,6 +226,39 @@ mod tests {
                 registered: StateKind::Value,
                 used_as: StateKind::List
             })
+        );
+    }
+
+    /// What a backend persisting descriptors relies on: `changed` says
+    /// when the stored descriptor is new or different (moved here from
+    /// `weir-state-rocksdb`, which now uses this registry).
+    #[test]
+    fn changed_says_when_a_descriptor_must_be_stored() {
+        let mut r = Registry::default();
+        let v = value("a");
+        let first = r.register(&v).unwrap();
+        assert_eq!((first.id(), first.changed()), (StateId(0), true));
+        let again = r.register(&v).unwrap();
+        assert_eq!((again.id(), again.changed()), (StateId(0), false));
+        assert!(r.register(&v.clone().with_ttl_ms(5)).is_err());
+        assert!(
+            r.register(&StateDescriptor::new("a", StateKind::Map))
+                .is_err()
+        );
+        let m = StateDescriptor::new("m", StateKind::Map).with_ttl_ms(10);
+        let adopted = r.adopt(&m).unwrap();
+        assert_eq!((adopted.id(), adopted.changed()), (StateId(1), true));
+        let claimed = r.register(&m.clone().with_ttl_ms(20)).unwrap();
+        assert_eq!((claimed.id(), claimed.changed()), (StateId(1), true));
+        assert_eq!(r.expect(StateId(1), StateKind::Map).unwrap(), Some(20));
+        assert!(r.register(&m).is_err());
+        assert!(
+            r.adopt(&StateDescriptor::new("m", StateKind::List))
+                .is_err()
+        );
+        assert_eq!(
+            r.expect(StateId(7), StateKind::Map),
+            Err(StateError::UnknownState(StateId(7)))
         );
     }
 }

@@ -32,7 +32,7 @@ pub(super) fn restore(
 
     // Checked: from here on nothing fails.
     for section in &sections {
-        if let Registration::Added(_) = backend.registry.adopt(&section.descriptor) {
+        if let Registration::Added(_) = backend.registry.adopt(&section.descriptor)? {
             for group in &mut backend.groups {
                 group.tables.push(Table::new(section.descriptor.kind));
             }
