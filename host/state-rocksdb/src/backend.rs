@@ -133,16 +133,7 @@ impl RocksDbBackend {
     /// the limit. Writes that do not grow the total always pass.
     #[inline]
     pub(crate) fn admit(&self, removed: u64, added: u64) -> weir_state::Result<()> {
-        match self.limit {
-            Some(limit) if added > removed => {
-                let would_be = self.total - removed + added;
-                if would_be > limit {
-                    return Err(StateError::QuotaExceeded { limit, would_be });
-                }
-                Ok(())
-            }
-            _ => Ok(()),
-        }
+        weir_state::quota::admit(self.limit, self.total, removed, added)
     }
 
     /// Books a change of key group `gi`'s bytes.

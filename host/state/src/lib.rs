@@ -8,6 +8,7 @@ mod entry;
 mod error;
 mod hash;
 mod heap;
+pub mod quota;
 mod registry;
 pub mod snapshot;
 mod timers;

@@ -71,16 +71,7 @@ impl Usage {
     /// limit. Writes that do not grow the total always pass.
     #[inline]
     fn admit(&self, removed: u64, added: u64) -> Result<()> {
-        match self.limit {
-            Some(limit) if added > removed => {
-                let would_be = self.total - removed + added;
-                if would_be > limit {
-                    return Err(StateError::QuotaExceeded { limit, would_be });
-                }
-                Ok(())
-            }
-            _ => Ok(()),
-        }
+        crate::quota::admit(self.limit, self.total, removed, added)
     }
 
     /// Books a change of `group`'s bytes.
