@@ -405,3 +405,72 @@ fn a_restore_that_does_not_fit_fails_before_anything_runs() {
         "{line}"
     );
 }
+
+/// The job of `shape` with a restart strategy and a counter that traps
+/// after `trap_after` records per instance.
+fn with_faults(shape: &JobShape<'_>, restart: &str, trap_after: u64) -> String {
+    shape
+        .yaml()
+        .replace("restart: { strategy: none }", restart)
+        .replace(
+            "key_by: record }",
+            &format!("key_by: record, config: {{ trap_after: {trap_after} }} }}"),
+        )
+}
+
+#[test]
+fn a_failing_task_restarts_from_the_latest_checkpoint_by_itself() {
+    let shape = JobShape {
+        state: "heap",
+        count: 20_000,
+        keys: 10,
+        rate: Some(10_000),
+        count_parallelism: 2,
+        sink_parallelism: 1,
+        checkpoints: true,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = with_faults(
+        &shape,
+        "restart: { strategy: fixed_delay, attempts: 10, delay_ms: 10 }",
+        4_000,
+    );
+    std::fs::write(dir.path().join("job.yaml"), yaml).unwrap();
+    let (ok, log) = Running::start(dir.path(), &[]).finish();
+    assert!(ok, "{log}");
+    assert!(log.contains("restarting from checkpoint"), "{log}");
+    // Guest panic messages do not reach the host yet: the trap shows.
+    assert!(log.contains("process trapped"), "{log}");
+    assert!(log.contains("restarted "), "{log}");
+    assert_exactly_once(&dir.path().join("out"), shape.count);
+}
+
+#[test]
+fn the_restart_strategy_gives_up_on_a_fault_that_never_passes() {
+    let shape = JobShape {
+        state: "heap",
+        count: 1_000,
+        keys: 10,
+        rate: None,
+        count_parallelism: 1,
+        sink_parallelism: 1,
+        checkpoints: true,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = with_faults(
+        &shape,
+        "restart: { strategy: fixed_delay, attempts: 2, delay_ms: 10 }",
+        0,
+    );
+    std::fs::write(dir.path().join("job.yaml"), yaml).unwrap();
+    let out = support::run_weir(dir.path(), &[], LIMIT).unwrap();
+    let line = support::error_line("a job that always traps", &out);
+    assert!(
+        line.contains("operator count subtask 0: process trapped"),
+        "{line}"
+    );
+    assert!(
+        line.contains("gave up after 2 restarts: fixed_delay allows 2 restarts"),
+        "{line}"
+    );
+}
