@@ -116,17 +116,7 @@ pub(crate) fn run(
                 };
             }
         },
-        None => {
-            // Nobody takes savepoints without checkpoint storage.
-            std::thread::spawn(move || {
-                for request in savepoints {
-                    let _ = request.reply.send(Err(
-                        "the job has no `checkpoints:` section, so it has nowhere to write savepoints".to_owned(),
-                    ));
-                }
-            });
-            None
-        }
+        None => None,
     };
     let mut receivers: Vec<Vec<Option<_>>> = inboxes
         .iter_mut()

@@ -210,6 +210,18 @@ impl Job {
             );
             return Ok(self.summary(start, Vec::new(), Vec::new(), 0, None, restored_from, true));
         }
+        if durability.settings.is_none() {
+            // Nobody takes savepoints without checkpoint storage: answer
+            // every request (once for all runs of the job).
+            let requests = self.savepoints.1.clone();
+            std::thread::spawn(move || {
+                for request in requests {
+                    let _ = request.reply.send(Err(
+                        "the job has no `checkpoints:` section, so it has nowhere to write savepoints".to_owned(),
+                    ));
+                }
+            });
+        }
         let initial = restore.clone();
         let mut strategy = RestartStrategy::new(shared.spec.spec.restart_strategy());
         let mut checkpoints = Vec::new();

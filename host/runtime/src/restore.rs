@@ -143,12 +143,7 @@ impl Restore {
     }
 
     /// Where subtask `subtask` of source `id` continues, if recorded.
-    pub(crate) fn source_position(
-        &self,
-        id: &str,
-        subtask: u32,
-        _parallelism: u32,
-    ) -> Result<Option<SourcePosition>> {
+    pub(crate) fn source_position(&self, id: &str, subtask: u32) -> Result<Option<SourcePosition>> {
         let Some(value) = self
             .subtask(id, subtask)
             .and_then(|s| s.source_position.clone())
@@ -163,13 +158,8 @@ impl Restore {
     }
 
     /// What subtask `subtask` of sink `id` pre-committed, if anything.
-    pub(crate) fn sink_state(
-        &self,
-        id: &str,
-        subtask: u32,
-        _parallelism: u32,
-    ) -> Result<Option<serde_json::Value>> {
-        Ok(self.subtask(id, subtask).and_then(|s| s.sink.clone()))
+    pub(crate) fn sink_state(&self, id: &str, subtask: u32) -> Option<serde_json::Value> {
+        self.subtask(id, subtask).and_then(|s| s.sink.clone())
     }
 
     fn subtask(&self, id: &str, subtask: u32) -> Option<&weir_checkpoint::SubtaskSnapshot> {

@@ -279,10 +279,7 @@ fn build_node(
                 error,
             };
             let s = if durable {
-                let restored = match restore {
-                    Some(r) => r.sink_state(id, subtask, parallelism)?,
-                    None => None,
-                };
+                let restored = restore.and_then(|r| r.sink_state(id, subtask));
                 weir_connectors::open_checkpointed_sink(
                     sink,
                     &shared.spec.dir,
@@ -322,7 +319,7 @@ fn open_source(
     let mut source =
         weir_connectors::open_source(spec, &shared.spec.dir, subtask, parallelism).map_err(err)?;
     if let Some(position) = restore
-        .map(|r| r.source_position(&spec.id, subtask, parallelism))
+        .map(|r| r.source_position(&spec.id, subtask))
         .transpose()?
         .flatten()
     {
