@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -32,6 +33,8 @@ struct Inner {
     root: Root,
     options: StorageOptions,
     shared: Mutex<SharedFiles>,
+    /// Whether native snapshots share files across checkpoints.
+    incremental: AtomicBool,
 }
 
 impl std::fmt::Debug for CheckpointStorage {
@@ -106,6 +109,7 @@ impl CheckpointStorage {
                 root,
                 options: options.clone(),
                 shared: Mutex::new(SharedFiles::default()),
+                incremental: AtomicBool::new(true),
             }),
         }
     }
@@ -142,6 +146,20 @@ impl CheckpointStorage {
             self.inner.root.runtime().clone(),
             create,
         )
+    }
+
+    /// Whether checkpoints upload only the immutable files of a native
+    /// snapshot that no earlier checkpoint stored (the default), or every
+    /// file every time (`false`: "full" checkpoints, each one standing on
+    /// its own, as Flink's `execution.checkpointing.incremental: false`).
+    /// Applies to this storage and every clone of it.
+    pub fn set_incremental(&self, incremental: bool) {
+        self.inner.incremental.store(incremental, Ordering::Relaxed);
+    }
+
+    /// See [`Self::set_incremental`].
+    pub fn is_incremental(&self) -> bool {
+        self.inner.incremental.load(Ordering::Relaxed)
     }
 
     /// The root's URL (`file:///…` or `s3://…`).

@@ -64,6 +64,34 @@ fn incremental_checkpoints_and_retention() {
 }
 
 #[test]
+fn full_checkpoints_upload_every_file_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("c");
+    let storage = CheckpointStorage::open(root.to_str().unwrap(), &options()).unwrap();
+    storage.set_incremental(false);
+    let first = native_checkpoint(&storage, dir.path(), 1, &[("a.sst", 1), ("b.sst", 2)]);
+    let second = native_checkpoint(&storage, dir.path(), 2, &[("a.sst", 1), ("b.sst", 2)]);
+    for completed in [&first, &second] {
+        assert!(shared_files(&completed.metadata).is_empty());
+        assert_eq!(completed.uploaded_bytes, completed.checkpointed_bytes());
+    }
+    assert!(!root.join("shared").exists());
+    // Retention drops the subsumed checkpoint with all its files; the
+    // retained one stands on its own.
+    storage.subsume(1).unwrap();
+    assert!(!root.join("chk-1").exists());
+    let loaded = storage.load(&SnapshotPointer::Latest).unwrap();
+    for file in loaded.metadata.files() {
+        loaded.read(file).unwrap();
+    }
+
+    // Back to incremental: the next checkpoint shares its files again.
+    storage.set_incremental(true);
+    let third = native_checkpoint(&storage, dir.path(), 3, &[("a.sst", 1), ("b.sst", 2)]);
+    assert_eq!(shared_files(&third.metadata).len(), 2);
+}
+
+#[test]
 fn savepoints() {
     let dir = tempfile::tempdir().unwrap();
     let storage =

@@ -90,6 +90,7 @@ impl Durability {
             None => (default_location(spec, "checkpoints"), StorageOptions::new()),
         };
         let storage = CheckpointStorage::open(&location, &options)?;
+        storage.set_incremental(checkpoints.is_none_or(|c| c.incremental));
         let settings = checkpoints.map(|c| CheckpointSettings {
             storage: storage.clone(),
             config: CheckpointConfig {

@@ -73,6 +73,10 @@ pub struct CheckpointSpec {
     /// Completed checkpoints kept; older ones are deleted.
     #[serde(default = "default_retain")]
     pub retain: usize,
+    /// Whether a RocksDB checkpoint uploads only the files no earlier
+    /// checkpoint stored (the default) or all of them every time.
+    #[serde(default = "default_incremental")]
+    pub incremental: bool,
     /// Where checkpoints are written: `file:///abs/path`, a path (relative
     /// to the spec file's folder) or `s3://bucket/prefix`. Default:
     /// `.weir/checkpoints/<job name>` beside the spec file.
@@ -156,6 +160,9 @@ fn default_timeout_ms() -> u64 {
 }
 fn default_retain() -> usize {
     1
+}
+fn default_incremental() -> bool {
+    true
 }
 fn default_delay_ms() -> u64 {
     1_000

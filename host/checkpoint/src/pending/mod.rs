@@ -120,6 +120,11 @@ impl PendingCheckpoint {
         self.inner.storage.root().url_of(&self.inner.dir)
     }
 
+    /// Whether native snapshots share files with earlier checkpoints.
+    pub(crate) fn is_incremental(&self) -> bool {
+        self.inner.storage.is_incremental()
+    }
+
     /// Bytes uploaded so far.
     pub fn uploaded_bytes(&self) -> u64 {
         self.state().uploaded_bytes
