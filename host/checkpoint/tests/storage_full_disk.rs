@@ -3,41 +3,18 @@
 
 mod support;
 
-use std::process::Command;
-
 use weir_checkpoint::{CheckpointStorage, Error, SnapshotKind, SnapshotPointer, StorageOptions};
 
-use support::tmpfs::Tmpfs;
+use weir_test_fixtures::Tmpfs;
 
 const TEST: &str = "uploads_that_do_not_fit_leave_no_metadata";
-const IN_NAMESPACE: &str = "WEIR_CHECKPOINT_TEST_IN_NAMESPACE";
 
 #[test]
 fn uploads_that_do_not_fit_leave_no_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let mount_point = dir.path().join("disk");
-    let tmpfs = match Tmpfs::mount(&mount_point, "1m") {
-        Ok(tmpfs) => tmpfs,
-        Err(error) if std::env::var_os(IN_NAMESPACE).is_none() => {
-            // Not allowed to mount here: run this test again inside a new
-            // user and mount namespace.
-            eprintln!("mount failed ({error}); retrying in `unshare -rm`");
-            let status = Command::new("unshare")
-                .args(["-rm", "--"])
-                .arg(std::env::current_exe().unwrap())
-                .args(["--exact", TEST, "--nocapture", "--test-threads=1"])
-                .env(IN_NAMESPACE, "1")
-                .status()
-                .unwrap_or_else(|e| {
-                    panic!("cannot mount a tmpfs ({error}) and cannot run unshare ({e}): run as root or where user namespaces are allowed")
-                });
-            assert!(
-                status.success(),
-                "the test failed inside `unshare -rm` (or unshare itself failed: mount ({error}) did not work either)"
-            );
-            return;
-        }
-        Err(error) => panic!("cannot mount a tmpfs even inside `unshare -rm`: {error}"),
+    let Some(tmpfs) = Tmpfs::mount_or_rerun(&mount_point, "1m", TEST) else {
+        return;
     };
     let root = tmpfs.path().join("checkpoints");
     let storage = CheckpointStorage::open(root.to_str().unwrap(), &StorageOptions::new()).unwrap();
@@ -64,7 +41,7 @@ fn uploads_that_do_not_fit_leave_no_metadata() {
 
     // With the disk full, even `_metadata` does not fit: no partial one
     // is left behind.
-    fill(tmpfs.path());
+    tmpfs.fill("filler");
     let err = pending
         .commit(support::metadata(SnapshotKind::Checkpoint, 2, None, None))
         .unwrap_err();
@@ -85,19 +62,6 @@ fn uploads_that_do_not_fit_leave_no_metadata() {
     }
     drop(storage);
     drop(tmpfs);
-}
-
-/// Fills the file system at `dir` to the last byte.
-fn fill(dir: &std::path::Path) {
-    use std::io::Write;
-    let mut file = std::fs::File::create(dir.join("filler")).unwrap();
-    let chunk = vec![0u8; 4096];
-    while file.write_all(&chunk).is_ok() {}
-    let mut byte = [0u8; 1];
-    while file.write_all(&byte).is_ok() {
-        byte[0] = 1;
-    }
-    let _ = file.sync_all();
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

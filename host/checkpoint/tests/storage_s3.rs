@@ -4,13 +4,14 @@ mod support;
 
 use weir_checkpoint::{CheckpointStorage, Error, SnapshotKind};
 
-use support::moto::Moto;
+use support::moto_options;
+use weir_test_fixtures::Moto;
 
 #[test]
 fn round_trip_incremental_and_savepoints() {
     let moto = Moto::start();
     moto.create_bucket("weir");
-    let options = moto.options();
+    let options = moto_options(&moto);
     let work = tempfile::tempdir().unwrap();
 
     let storage = CheckpointStorage::open("s3://weir/jobs/one", &options).unwrap();
@@ -34,7 +35,7 @@ fn round_trip_incremental_and_savepoints() {
 fn a_stopped_server_gives_errors_naming_the_url() {
     let mut moto = Moto::start();
     moto.create_bucket("weir");
-    let storage = CheckpointStorage::open("s3://weir/job", &moto.options()).unwrap();
+    let storage = CheckpointStorage::open("s3://weir/job", &moto_options(&moto)).unwrap();
     let pending = storage.begin(1, SnapshotKind::Checkpoint).unwrap();
     moto.stop();
 
@@ -51,14 +52,14 @@ fn a_stopped_server_gives_errors_naming_the_url() {
     eprintln!("listing: {err}");
     assert!(err.to_string().contains("s3://weir/job"), "{err}");
 
-    let err = CheckpointStorage::open("s3://weir/job", &moto.options()).unwrap_err();
+    let err = CheckpointStorage::open("s3://weir/job", &moto_options(&moto)).unwrap_err();
     assert!(err.to_string().contains("s3://weir/job"), "{err}");
 }
 
 #[test]
 fn a_missing_bucket_is_a_clear_error() {
     let moto = Moto::start();
-    let err = CheckpointStorage::open("s3://nowhere/job", &moto.options()).unwrap_err();
+    let err = CheckpointStorage::open("s3://nowhere/job", &moto_options(&moto)).unwrap_err();
     let message = err.to_string();
     eprintln!("missing bucket: {message}");
     assert!(message.contains("s3://nowhere"), "{message}");

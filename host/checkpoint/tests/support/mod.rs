@@ -1,10 +1,8 @@
-//! Shared helpers for the storage tests: sample snapshots, the scenarios
-//! run against every kind of storage, a moto S3 server and a small tmpfs.
+//! Shared helpers for the storage tests: sample snapshots and the
+//! scenarios run against every kind of storage. The moto S3 server and the
+//! small tmpfs come from `weir-test-fixtures`.
 
 #![allow(dead_code)] // each test file uses a different part
-
-pub mod moto;
-pub mod tmpfs;
 
 use std::path::{Path, PathBuf};
 
@@ -343,4 +341,9 @@ pub fn savepoint(
         .load(&SnapshotPointer::Location(target.to_owned()))
         .unwrap_err();
     assert!(matches!(err, Error::MetadataMissing { .. }), "{err}");
+}
+
+/// Storage options pointing at a moto server.
+pub fn moto_options(moto: &weir_test_fixtures::Moto) -> weir_checkpoint::StorageOptions {
+    moto.options().into_iter().collect()
 }
