@@ -340,10 +340,7 @@ impl Run {
             }
             Err(e) => {
                 let reason = format!("cannot start it: {e}");
-                if let Some(abort) =
-                    self.coordinator
-                        .decline(id, TaskId(self.sources[0]), reason, Instant::now())
-                {
+                if let Some(abort) = self.coordinator.abort(id, reason, Instant::now()) {
                     self.abort(abort.id, &abort.reason.to_string());
                 }
             }

@@ -61,6 +61,9 @@ pub enum AbortReason {
     /// The caller cancelled everything in flight (the job is failing over
     /// or stopping).
     Cancelled,
+    /// The caller could not go on with it (for example the storage would
+    /// not start it).
+    Failed(String),
 }
 
 impl std::fmt::Display for AbortReason {
@@ -74,6 +77,7 @@ impl std::fmt::Display for AbortReason {
                 "expired after {timeout:?} with {missing} task(s) not acknowledged"
             ),
             AbortReason::Cancelled => f.write_str("cancelled"),
+            AbortReason::Failed(reason) => f.write_str(reason),
         }
     }
 }

@@ -219,6 +219,15 @@ impl CheckpointCoordinator {
         Some(self.finish_aborted(id, reason, now))
     }
 
+    /// Aborts checkpoint `id` for a reason of the caller's own, as a
+    /// decline does. `None` if it is not in flight.
+    pub fn abort(&mut self, id: u64, reason: impl Into<String>, now: Instant) -> Option<Abort> {
+        if !self.in_flight.contains_key(&id) {
+            return None;
+        }
+        Some(self.finish_aborted(id, AbortReason::Failed(reason.into()), now))
+    }
+
     /// Aborts everything in flight (the job is failing over or stopping).
     /// Requested savepoints stay requested.
     pub fn cancel_all(&mut self, now: Instant) -> Vec<Abort> {

@@ -102,6 +102,25 @@ fn waits_min_pause_after_an_abort() {
 }
 
 #[test]
+fn the_caller_aborts_a_checkpoint_it_cannot_start() {
+    let (mut c, t) = coordinator(config(), None);
+    assert_eq!(c.tick(t + secs(10)).trigger, checkpoint(1));
+    let abort = c
+        .abort(1, "cannot start it: store down", t + secs(10))
+        .unwrap();
+    assert_eq!(
+        abort.reason,
+        AbortReason::Failed("cannot start it: store down".into())
+    );
+    assert_eq!(abort.reason.to_string(), "cannot start it: store down");
+    assert_eq!(c.abort(1, "again", t + secs(10)), None);
+    assert_eq!(c.ack(1, T0, t + secs(11)), AckOutcome::Unknown);
+    // The minimum pause counts from the abort.
+    assert_eq!(c.tick(t + secs(12)).trigger, None);
+    assert_eq!(c.tick(t + secs(20)).trigger, checkpoint(2));
+}
+
+#[test]
 fn expires_checkpoints_past_the_timeout() {
     let (mut c, t) = coordinator(config(), None);
     assert_eq!(c.tick(t + secs(10)).trigger, checkpoint(1));
