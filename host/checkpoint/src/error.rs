@@ -183,6 +183,25 @@ pub enum Error {
         state: &'static str,
     },
 
+    /// A file a snapshot references is not in the storage.
+    #[error("`{url}` is missing: the snapshot cannot be restored")]
+    FileMissing {
+        /// The URL of the file.
+        url: String,
+    },
+
+    /// A file a snapshot references does not have the size its metadata
+    /// recorded: it was cut short, overwritten or replaced.
+    #[error("`{url}` is damaged: it has {found} bytes where the snapshot recorded {recorded}")]
+    FileDamaged {
+        /// The URL of the file.
+        url: String,
+        /// The size in the metadata.
+        recorded: u64,
+        /// The size found.
+        found: u64,
+    },
+
     /// `dispose` was asked to delete something that is not a savepoint.
     #[error(
         "refusing to dispose `{location}`: its metadata says it is checkpoint {id}, not a \

@@ -179,8 +179,9 @@ impl Root {
             .block_on(self.store.get_range(&location, range))
     }
 
-    /// Streams `path` into the local file `local` (replacing it).
-    pub(crate) fn download(&self, path: &str, local: &Path) -> Result<()> {
+    /// Streams `path` into the local file `local` (replacing it); returns
+    /// the bytes written.
+    pub(crate) fn download(&self, path: &str, local: &Path) -> Result<u64> {
         let local_err = |source| Error::LocalFile {
             action: "write",
             path: local.to_path_buf(),
@@ -198,15 +199,28 @@ impl Root {
                 .await
                 .map_err(self.error("read", path))?
                 .into_stream();
+            let mut written = 0;
             while let Some(chunk) = stream.try_next().await.map_err(self.error("read", path))? {
                 file.write_all(&chunk).map_err(local_err)?;
+                written += chunk.len() as u64;
             }
-            file.sync_all().map_err(local_err)
+            file.sync_all().map_err(local_err)?;
+            Ok(written)
         });
         if result.is_err() {
             let _ = std::fs::remove_file(local);
         }
         result
+    }
+
+    /// The size of `path`, or `None` if there is no such file.
+    pub(crate) fn size(&self, path: &str) -> Result<Option<u64>> {
+        let location = StorePath::from(path);
+        match self.runtime.block_on(self.store.head(&location)) {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error("check", path)(e)),
+        }
     }
 
     /// Whether `path` exists.

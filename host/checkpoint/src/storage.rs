@@ -90,6 +90,28 @@ impl LoadedSnapshot {
     pub fn download(&self, file: &FileRef, local_path: &Path) -> Result<()> {
         self.storage.download(file, local_path)
     }
+
+    /// Checks that every file the snapshot references is in the storage
+    /// with the size its metadata recorded, so that a restore can refuse a
+    /// damaged snapshot before anything runs. (Reads and downloads check
+    /// sizes again.)
+    pub fn verify(&self) -> Result<()> {
+        let root = self.storage.root();
+        for file in self.metadata.files() {
+            match root.size(&file.path)? {
+                None => {
+                    return Err(Error::FileMissing {
+                        url: root.url_of(&file.path),
+                    });
+                }
+                Some(found) if found != file.size => {
+                    return Err(self.storage.damaged(file, found));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 impl CheckpointStorage {
@@ -323,11 +345,24 @@ impl CheckpointStorage {
         })
     }
 
-    /// Reads a whole file.
+    /// Reads a whole file; it must have the size `file` records.
     pub fn read(&self, file: &FileRef) -> Result<Bytes> {
-        self.root()
+        let bytes = self
+            .root()
             .get(&file.path)
-            .map_err(self.root().error("read", &file.path))
+            .map_err(self.root().error("read", &file.path))?;
+        if bytes.len() as u64 != file.size {
+            return Err(self.damaged(file, bytes.len() as u64));
+        }
+        Ok(bytes)
+    }
+
+    fn damaged(&self, file: &FileRef, found: u64) -> Error {
+        Error::FileDamaged {
+            url: self.root().url_of(&file.path),
+            recorded: file.size,
+            found,
+        }
     }
 
     /// Reads `range` (byte offsets) of a file.
@@ -338,9 +373,14 @@ impl CheckpointStorage {
     }
 
     /// Copies a file to `local_path` (replacing it; parent folders are
-    /// created).
+    /// created); it must have the size `file` records.
     pub fn download(&self, file: &FileRef, local_path: &Path) -> Result<()> {
-        self.root().download(&file.path, local_path)
+        let written = self.root().download(&file.path, local_path)?;
+        if written != file.size {
+            let _ = std::fs::remove_file(local_path);
+            return Err(self.damaged(file, written));
+        }
+        Ok(())
     }
 
     /// Removes the root folder of a local storage if it is empty.

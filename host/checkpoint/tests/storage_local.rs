@@ -92,6 +92,38 @@ fn full_checkpoints_upload_every_file_every_time() {
 }
 
 #[test]
+fn missing_or_cut_files_are_found_before_a_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("c");
+    let storage = CheckpointStorage::open(root.to_str().unwrap(), &options()).unwrap();
+    let completed = native_checkpoint(&storage, dir.path(), 1, &[("a.sst", 1), ("b.sst", 2)]);
+    let loaded = storage.load(&SnapshotPointer::Latest).unwrap();
+    loaded.verify().unwrap();
+    let file = shared_files(&completed.metadata)[0].clone();
+    let path = root.join(&file.path);
+    let bytes = std::fs::read(&path).unwrap();
+
+    std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+    let err = loaded.verify().unwrap_err();
+    assert!(matches!(err, Error::FileDamaged { .. }), "{err}");
+    assert!(err.to_string().contains(&file.path), "{err}");
+    let err = loaded.read(&file).unwrap_err();
+    assert!(
+        matches!(err, Error::FileDamaged { found, .. } if found == file.size - 1),
+        "{err}"
+    );
+    let local = dir.path().join("downloaded");
+    let err = loaded.download(&file, &local).unwrap_err();
+    assert!(matches!(err, Error::FileDamaged { .. }), "{err}");
+    assert!(!local.exists(), "a damaged download is not left behind");
+
+    std::fs::remove_file(&path).unwrap();
+    let err = loaded.verify().unwrap_err();
+    assert!(matches!(err, Error::FileMissing { .. }), "{err}");
+    assert!(err.to_string().contains(&file.path), "{err}");
+}
+
+#[test]
 fn savepoints() {
     let dir = tempfile::tempdir().unwrap();
     let storage =

@@ -68,14 +68,15 @@ impl Restore {
         modules: &HashMap<String, std::sync::Arc<Module>>,
         scratch: PathBuf,
     ) -> Result<Restore> {
-        let LoadedSnapshot {
-            metadata, storage, ..
-        } = loaded;
-        let what = format!("{} {}", metadata.kind.as_str(), metadata.id);
+        let what = format!("{} {}", loaded.metadata.kind.as_str(), loaded.metadata.id);
         let fail = |message: String| RuntimeError::Restore {
             what: what.clone(),
             message,
         };
+        loaded.verify().map_err(|e| fail(e.to_string()))?;
+        let LoadedSnapshot {
+            metadata, storage, ..
+        } = loaded;
         if metadata.max_parallelism != spec.max_parallelism {
             return Err(fail(format!(
                 "it has max_parallelism {} and the job {}: key groups cannot be mapped",

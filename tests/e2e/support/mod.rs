@@ -3,6 +3,8 @@
 //! `weir-test-artifacts`.
 #![allow(dead_code)]
 
+pub mod durable;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
