@@ -7,10 +7,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use weir_test_fixtures::{Moto, Tmpfs};
+use weir_test_fixtures::{Moto, Tmpfs, files_under};
 
 use support::durable::{CHECKPOINTS, JobShape, LIMIT, Lcg, Running, assert_exactly_once, read};
 
@@ -173,21 +173,6 @@ fn an_s3_store_that_stops_answering_fails_checkpoints_not_the_job() {
 
     // Recovery reads the checkpoint back from S3.
     kill_restore_and_check(dir.path(), run, shape.count, &mut Lcg(11));
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
 }
 
 /// Restoring `latest` (checkpoint `id`) fails before anything runs, with

@@ -47,7 +47,7 @@ fn uploads_that_do_not_fit_leave_no_metadata() {
         .unwrap_err();
     assert!(err.to_string().contains("chk-2/_metadata"), "{err}");
     assert!(!root.join("chk-2/_metadata").exists());
-    let leftovers: Vec<_> = walk(&root)
+    let leftovers: Vec<_> = weir_test_fixtures::files_under(&root)
         .into_iter()
         .filter(|p| p.starts_with(root.join("chk-2")))
         .collect();
@@ -62,17 +62,4 @@ fn uploads_that_do_not_fit_leave_no_metadata() {
     }
     drop(storage);
     drop(tmpfs);
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
