@@ -126,6 +126,11 @@ impl Running {
         self.seen.join("\n")
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The lines printed so far that [`Self::wait_for`] has seen.
     pub fn seen(&self) -> &[String] {
         &self.seen

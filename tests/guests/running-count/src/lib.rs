@@ -7,6 +7,9 @@
 //! processed `n` records: a fault that recurs in every run but strikes
 //! further along the input after each restore from a checkpoint, so a job
 //! with a restart strategy gets through it.
+//!
+//! With `pad_bytes: n` it also keeps `n` bytes of incompressible padding
+//! per key in a second state, so a test can make the state large.
 
 use serde::Deserialize;
 use weir_sdk::prelude::*;
@@ -17,12 +20,16 @@ use weir_sdk::prelude::*;
 pub struct Config {
     /// Trap after this many records in one instance.
     pub trap_after: Option<u64>,
+    /// Bytes of padding state per key.
+    pub pad_bytes: usize,
 }
 
 /// Counts records per key and emits each running count.
 pub struct RunningCount {
     count: ValueState<u64>,
+    pad: ValueState<Vec<u8>>,
     trap_after: Option<u64>,
+    pad_bytes: usize,
     seen: u64,
 }
 
@@ -32,7 +39,9 @@ impl Operator for RunningCount {
     fn open(ctx: &mut OpenContext, config: Config) -> Result<Self> {
         Ok(RunningCount {
             count: ctx.value_state("count")?,
+            pad: ctx.value_state("pad")?,
             trap_after: config.trap_after,
+            pad_bytes: config.pad_bytes,
             seen: 0,
         })
     }
@@ -44,10 +53,29 @@ impl Operator for RunningCount {
         }
         let n = self.count.update(|n| n.unwrap_or(0) + 1)?;
         let key = record.key.unwrap_or_default();
+        if n == 1 && self.pad_bytes > 0 {
+            self.pad.set(&padding(&key, self.pad_bytes))?;
+        }
         let line = format!("{} {n}", String::from_utf8_lossy(&key));
         ctx.emit(Record::keyed(key, line));
         Ok(())
     }
+}
+
+/// `len` pseudo-random bytes seeded by `key` (incompressible, so RocksDB
+/// cannot shrink them).
+fn padding(key: &[u8], len: usize) -> Vec<u8> {
+    let mut x = key.iter().fold(0x9e37_79b9_7f4a_7c15_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
 }
 
 weir_sdk::export_operator!(RunningCount);
