@@ -49,26 +49,59 @@ fn resolve(spec: &LoadedSpec, location: &str) -> String {
 /// restore downloads and (by default) RocksDB working files. Removed when
 /// the job ends.
 pub(crate) fn scratch_root(spec: &LoadedSpec) -> PathBuf {
-    std::env::temp_dir().join(format!(
-        "weir-{}-{}",
+    std::env::temp_dir().join(format!("{}{}", scratch_prefix(spec), std::process::id()))
+}
+
+/// `weir-<job>-`: what every scratch folder of the job starts with.
+fn scratch_prefix(spec: &LoadedSpec) -> String {
+    format!(
+        "weir-{}-",
         spec.spec
             .name
             .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
-        std::process::id()
-    ))
+    )
+}
+
+/// Removes the scratch folders of job `spec` left by runs that were killed
+/// (their process no longer exists). Where `/proc` is not there to tell,
+/// nothing is removed.
+pub(crate) fn remove_stale_scratch(spec: &LoadedSpec) {
+    for folder in stale_scratch(&std::env::temp_dir(), &scratch_prefix(spec)) {
+        tracing::info!(folder = %folder.display(), "removing the scratch folder of a run that was killed");
+        crate::capture::remove_scratch(&folder);
+    }
+}
+
+/// The folders `<prefix><pid>` in `dir` whose process is gone.
+fn stale_scratch(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    if !Path::new("/proc/self").exists() {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name();
+            let pid = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(prefix))
+                .and_then(|pid| pid.parse::<u32>().ok());
+            pid.is_some_and(|pid| {
+                pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+            })
+        })
+        .map(|entry| entry.path())
+        .collect()
 }
 
 impl Durability {
     /// Opens the storage the job needs: for checkpoints, or to restore
     /// (`restoring`).
     pub(crate) fn open(spec: &LoadedSpec, restoring: bool) -> Result<Durability> {
-        let scratch = std::env::temp_dir().join(format!(
-            "weir-{}-{}",
-            spec.spec
-                .name
-                .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
-            std::process::id()
-        ));
+        remove_stale_scratch(spec);
+        let scratch = scratch_root(spec);
         let checkpoints = spec.spec.checkpoints.as_ref();
         if checkpoints.is_none() && !restoring {
             return Ok(Durability {
@@ -223,4 +256,28 @@ pub(crate) fn commit_finished(shared: &JobShared, metadata: &CheckpointMetadata)
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stale_scratch;
+
+    #[test]
+    fn only_folders_of_processes_that_are_gone_are_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = child.id();
+        child.wait().unwrap();
+        let alive = std::process::id();
+        for name in [
+            format!("weir-job-{gone}"),
+            format!("weir-job-{alive}"),
+            format!("weir-other-{gone}"),
+            "weir-job-notapid".to_owned(),
+        ] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        let stale = stale_scratch(dir.path(), "weir-job-");
+        assert_eq!(stale, [dir.path().join(format!("weir-job-{gone}"))]);
+    }
 }
