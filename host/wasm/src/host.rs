@@ -91,6 +91,10 @@ pub struct HostState {
     /// A host-side state failure that must fail the task (not the guest's
     /// fault, so not reported to it as a WIT error).
     pub(crate) fatal: Option<weir_state::StateError>,
+    /// What the guest logged as its panic during the current call (the
+    /// Rust SDK logs `panicked at …` at error level before it traps), so
+    /// the trap can say why.
+    pub(crate) panic: Option<String>,
 }
 
 impl HostState {

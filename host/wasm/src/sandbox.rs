@@ -54,6 +54,7 @@ fn new_store(module: &Module, setup: InstanceSetup) -> Store<HostState> {
         side_outputs: setup.side_outputs,
         dropped_side_records: 0,
         fatal: None,
+        panic: None,
     };
     let mut store = Store::new(module.engine.engine(), state);
     store.limiter(|s| &mut s.limiter);
@@ -115,6 +116,7 @@ impl<B> Sandboxed<B> {
         }
         self.store
             .set_epoch_deadline(deadline_ticks(self.limits.call_timeout));
+        self.store.data_mut().panic = None;
         let result = f(&self.bindings, &mut self.store);
         self.store.data_mut().end();
         match result {
@@ -180,6 +182,8 @@ fn classify(
         TrapCause::Timeout {
             limit_ms: limits.call_timeout.as_millis() as u64,
         }
+    } else if let Some(panic) = data.panic.take() {
+        TrapCause::Guest(panic)
     } else {
         TrapCause::Guest(trap_message(&trap))
     };

@@ -250,10 +250,23 @@ pub mod export {
         })
     }
 
+    /// Makes a panic log its message (`panicked at <file:line:col>:
+    /// <message>`) at error level before the guest traps, so the host can
+    /// name the cause of the trap. Installed once, at the first `open`.
+    fn report_panics() {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            std::panic::set_hook(Box::new(|info| {
+                crate::log::log(crate::log::Level::Error, &info.to_string());
+            }));
+        });
+    }
+
     pub fn operator_open<O: Operator>(
         slot: &'static Slot<O>,
         config: String,
     ) -> Result<(), wit::OperatorError> {
+        report_panics();
         let op = runtime::open::<O>(&config)?;
         slot.set(Some(op));
         Ok(())
@@ -280,6 +293,7 @@ pub mod export {
     }
 
     pub fn udf_open<U: Udf>(slot: &'static Slot<U>, config: String) -> Result<(), String> {
+        report_panics();
         let udf = runtime::udf_open::<U>(&config).map_err(|e| e.to_string())?;
         slot.set(Some(udf));
         Ok(())
