@@ -32,16 +32,18 @@ have_debian() {
 }
 
 # weir-state-rocksdb links the system RocksDB (headers for bindgen, which
-# needs libclang); see host/state-rocksdb/README.md.
-ROCKSDB_PACKAGES=(librocksdb-dev libclang-dev)
-if ! dpkg -s "${ROCKSDB_PACKAGES[@]}" >/dev/null 2>&1; then
+# needs libclang); see host/state-rocksdb/README.md. weir-connectors-kafka
+# builds librdkafka from the sources rdkafka-sys bundles, with TLS from the
+# system OpenSSL (found by pkg-config).
+NATIVE_PACKAGES=(librocksdb-dev libclang-dev libssl-dev pkg-config make)
+if ! dpkg -s "${NATIVE_PACKAGES[@]}" >/dev/null 2>&1; then
     if [ "$(id -u)" -ne 0 ]; then
-        echo "RocksDB backend needs (as root): apt-get install -y ${ROCKSDB_PACKAGES[*]}" >&2
+        echo "RocksDB and Kafka connectors need (as root): apt-get install -y ${NATIVE_PACKAGES[*]}" >&2
         exit 1
     fi
-    echo "Installing ${ROCKSDB_PACKAGES[*]}"
+    echo "Installing ${NATIVE_PACKAGES[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${ROCKSDB_PACKAGES[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${NATIVE_PACKAGES[@]}"
 fi
 
 if have_prebuilt; then

@@ -68,6 +68,34 @@ pub enum ConnectorError {
         source: io::Error,
     },
 
+    /// A Kafka client call failed (brokers unreachable, a topic missing,
+    /// authentication refused, …).
+    #[error("{id}: kafka at {brokers}: {message}")]
+    Kafka {
+        /// Source or sink id.
+        id: String,
+        /// The bootstrap servers.
+        brokers: String,
+        /// What failed and why.
+        message: String,
+    },
+
+    /// A Kafka record could not be decoded (with
+    /// [`DecodeErrorPolicy::Fail`](weir_spec::DecodeErrorPolicy::Fail)).
+    #[error("source {source_id}: cannot decode {topic}/{partition} offset {offset}: {message}")]
+    KafkaDecode {
+        /// Source id.
+        source_id: String,
+        /// The record's topic.
+        topic: String,
+        /// Its partition.
+        partition: i32,
+        /// Its offset.
+        offset: i64,
+        /// What is wrong with it.
+        message: String,
+    },
+
     /// A sink was written to after [`Sink::close`](crate::Sink::close).
     #[error("sink {id}: write to {target} after close")]
     SinkClosed {

@@ -6,12 +6,14 @@ use weir_spec::{FileSinkSpec, FileSourceSpec, SinkKind, SinkSpec, SourceKind, So
 
 use crate::{
     CommittingFileSink, ConnectorError, DiscardSink, FileSink, FileSinkState, FileSource,
-    GeneratorSource, Result, Sink, Source, StdoutSink,
+    GeneratorSource, KafkaSource, Result, Sink, Source, StdoutSink,
 };
 
-/// Opens subtask `subtask` of `parallelism` of the source `spec`; relative
-/// paths are resolved against `base_dir` (the spec file's folder).
+/// Opens subtask `subtask` of `parallelism` of the source `spec` of job
+/// `job`; relative paths are resolved against `base_dir` (the spec file's
+/// folder).
 pub fn open_source(
+    job: &str,
     spec: &SourceSpec,
     base_dir: &Path,
     subtask: u32,
@@ -37,6 +39,15 @@ pub fn open_source(
         SourceKind::Generator(generator) => Box::new(GeneratorSource::new(
             &spec.id,
             generator,
+            subtask,
+            parallelism,
+        )?),
+        SourceKind::Kafka(kafka) => Box::new(KafkaSource::new(
+            job,
+            &spec.id,
+            kafka,
+            &spec.watermark,
+            spec.on_decode_error,
             subtask,
             parallelism,
         )?),
@@ -155,7 +166,7 @@ mod tests {
             key_field: None,
             timestamp_field: None,
         }));
-        let mut source = open_source(&spec, dir.path(), 0, 1).unwrap();
+        let mut source = open_source("job", &spec, dir.path(), 0, 1).unwrap();
         let mut records = Vec::new();
         while source.poll(10, &mut records).unwrap() == SourcePoll::Records {}
 
@@ -183,7 +194,7 @@ mod tests {
             value: GeneratedValue::Text,
             rate_per_sec: None,
         }));
-        let mut source = open_source(&spec, Path::new("/unused"), 1, 2).unwrap();
+        let mut source = open_source("job", &spec, Path::new("/unused"), 1, 2).unwrap();
         let mut out = Vec::new();
         assert_eq!(source.poll(10, &mut out).unwrap(), SourcePoll::Records);
         let expected = [
@@ -203,7 +214,9 @@ mod tests {
             value: GeneratedValue::Text,
             rate_per_sec: None,
         }));
-        let err = open_source(&spec, Path::new("."), 2, 2).err().unwrap();
+        let err = open_source("job", &spec, Path::new("."), 2, 2)
+            .err()
+            .unwrap();
         assert_eq!(
             err.to_string(),
             "in: subtask 2 does not exist with parallelism 2"

@@ -1,6 +1,6 @@
 //! A source reading lines of files.
 
-mod decode;
+pub(crate) mod decode;
 mod listing;
 
 use std::fs::File;

@@ -4,6 +4,8 @@ mod error;
 mod factory;
 mod file_source;
 mod generator;
+mod kafka;
+mod partition_watermarks;
 mod sink;
 mod source;
 mod watermark;
@@ -12,9 +14,11 @@ pub use error::{ConnectorError, Result};
 pub use factory::{open_checkpointed_sink, open_sink, open_source, recover_sink};
 pub use file_source::FileSource;
 pub use generator::GeneratorSource;
+pub use kafka::KafkaSource;
+pub use partition_watermarks::PartitionWatermarks;
 pub use sink::{
     CommittingFileSink, DiscardSink, FINAL_CHECKPOINT, FileSink, FileSinkState, Segment, Sink,
     StdoutSink, recover_file_sink,
 };
-pub use source::{Source, SourcePoll, SourcePosition};
+pub use source::{KafkaPartitionOffset, Source, SourcePoll, SourcePosition};
 pub use watermark::WatermarkGenerator;

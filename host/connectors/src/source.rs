@@ -3,7 +3,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use weir_types::Record;
+use weir_types::{Element, Millis, Record};
 
 use crate::Result;
 
@@ -27,6 +27,29 @@ pub trait Source: Send {
     /// [`DecodeErrorPolicy::Skip`](weir_spec::DecodeErrorPolicy::Skip)).
     fn skipped(&self) -> u64 {
         0
+    }
+
+    /// Whether the source makes its own watermarks (per partition, say)
+    /// through [`watermark`](Source::watermark). Otherwise the task derives
+    /// them from the polled records over the whole subtask.
+    fn tracks_watermarks(&self) -> bool {
+        false
+    }
+
+    /// For a source that [tracks its watermarks](Source::tracks_watermarks),
+    /// called after every poll with the processing time: a new
+    /// `Element::Watermark`, or `Element::Idle`, to send downstream.
+    fn watermark(&mut self, now: Millis) -> Option<Element> {
+        let _ = now;
+        None
+    }
+
+    /// The checkpoint that stored `position` (taken at its barrier) has
+    /// completed. A source may tell its system (a Kafka consumer group
+    /// commits the offsets, for monitoring); failing to is only logged.
+    fn checkpoint_complete(&mut self, position: &SourcePosition) -> Result<()> {
+        let _ = position;
+        Ok(())
     }
 }
 
@@ -68,6 +91,25 @@ pub enum SourcePosition {
         /// Next record index.
         next: u64,
     },
+    /// A Kafka source subtask: each of its partitions' next offset.
+    Kafka {
+        /// The partitions this subtask reads, in topic and partition order.
+        partitions: Vec<KafkaPartitionOffset>,
+    },
+}
+
+/// Where one Kafka partition continues.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KafkaPartitionOffset {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// The offset of the next record to read.
+    pub next: i64,
+    /// For a bounded source: the offset it ends at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<i64>,
 }
 
 impl fmt::Display for SourcePosition {
@@ -82,6 +124,14 @@ impl fmt::Display for SourcePosition {
                 "file #{file_index}, byte {byte_offset} (after line {line})"
             ),
             SourcePosition::Generator { next } => write!(f, "generator record {next}"),
+            SourcePosition::Kafka { partitions } => {
+                f.write_str("kafka")?;
+                for (i, p) in partitions.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { ", " };
+                    write!(f, "{sep}{}/{}@{}", p.topic, p.partition, p.next)?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -1,12 +1,12 @@
 //! The loop one subtask runs on its own thread.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, select};
-use weir_connectors::{Source, SourcePoll, WatermarkGenerator};
+use weir_connectors::{Source, SourcePoll, SourcePosition, WatermarkGenerator};
 use weir_spec::{LoadedSpec, NodeRef};
 use weir_types::{Barrier, Element, key_group_range};
 use weir_wasm::{
@@ -316,8 +316,14 @@ fn open_source(
         subtask,
         error,
     };
-    let mut source =
-        weir_connectors::open_source(spec, &shared.spec.dir, subtask, parallelism).map_err(err)?;
+    let mut source = weir_connectors::open_source(
+        &shared.spec.spec.name,
+        spec,
+        &shared.spec.dir,
+        subtask,
+        parallelism,
+    )
+    .map_err(err)?;
     if let Some(position) = restore
         .map(|r| r.source_position(&spec.id, subtask))
         .transpose()?
@@ -343,43 +349,74 @@ fn run_source(
         error,
     };
     let mut watermarks = WatermarkGenerator::new(&spec.watermark);
+    let own_watermarks = source.tracks_watermarks();
     let batch_size = shared.spec.spec.batch_size;
     let counters = shared.counters.node(&spec.id);
+    // Positions taken at barriers, until their checkpoint completes.
+    let mut snapshotted: BTreeMap<u64, SourcePosition> = BTreeMap::new();
     loop {
         if shared.cancel.load(Ordering::Relaxed) {
             return Err(RuntimeError::Cancelled);
         }
         while let Ok(command) = ctx.control.try_recv() {
             if let TaskCommand::Trigger(barrier) = command {
-                let position =
-                    serde_json::to_value(source.position()).expect("source positions serialize");
+                let position = source.position();
+                let value = serde_json::to_value(&position).expect("source positions serialize");
+                if !barrier.savepoint {
+                    snapshotted.insert(barrier.id, position);
+                }
                 let head = NodeCapture {
-                    source_position: Some(position),
+                    source_position: Some(value),
                     ..NodeCapture::default()
                 };
                 ctx.checkpoint(chain, barrier, Some((spec.id.clone(), subtask, head)))?;
-            } else if let Some(ending) = ctx.command(chain, command)? {
+                continue;
+            }
+            if let TaskCommand::Commit(id) = command {
+                let done = snapshotted.split_off(&(id + 1));
+                let completed = std::mem::replace(&mut snapshotted, done);
+                if let Some(position) = completed.get(&id)
+                    && let Err(e) = source.checkpoint_complete(position)
+                {
+                    tracing::warn!(source = %spec.id, subtask, checkpoint = id, error = %e, "cannot tell the source its checkpoint completed");
+                }
+            }
+            if let Some(ending) = ctx.command(chain, command)? {
                 return Ok(ending);
             }
         }
         let mut batch = Vec::with_capacity(batch_size);
-        match source.poll(batch_size, &mut batch).map_err(err)? {
+        let polled = source.poll(batch_size, &mut batch).map_err(err)?;
+        match polled {
             SourcePoll::Records => {
                 counters.add_in(batch.len());
                 counters.add_out(batch.len());
-                let wm = watermarks.on_batch(&batch);
+                let wm = if own_watermarks {
+                    None
+                } else {
+                    watermarks.on_batch(&batch)
+                };
                 chain.push_records(0, batch)?;
                 if let Some(wm) = wm {
                     chain.push_watermark(wm)?;
                 }
             }
             SourcePoll::Idle => {
-                if let Some(e @ Element::Idle) = watermarks.on_idle(now_ms()) {
+                if !own_watermarks && let Some(e @ Element::Idle) = watermarks.on_idle(now_ms()) {
                     chain.broadcast(e)?;
                 }
-                std::thread::sleep(Duration::from_millis(5));
             }
             SourcePoll::Finished => break,
+        }
+        if own_watermarks {
+            match source.watermark(now_ms()) {
+                Some(Element::Watermark(wm)) => chain.push_watermark(wm)?,
+                Some(e @ Element::Idle) => chain.broadcast(e)?,
+                _ => {}
+            }
+        }
+        if polled == SourcePoll::Idle {
+            std::thread::sleep(Duration::from_millis(5));
         }
         let now = now_ms();
         if chain.next_processing_timer().is_some_and(|t| t <= now) {

@@ -4,6 +4,7 @@ mod de;
 mod durability;
 mod error;
 mod graph;
+mod kafka;
 mod load;
 pub mod model;
 pub mod validate;
@@ -13,7 +14,8 @@ pub use graph::NodeRef;
 pub use load::LoadedSpec;
 pub use model::{
     CheckpointSpec, DecodeErrorPolicy, DiscardSinkSpec, EdgeSpec, FileSinkSpec, FileSourceSpec,
-    GeneratedValue, GeneratorSpec, JobSpec, KeyBy, LimitsSpec, LineFormat, OperatorSpec,
-    OutputFormat, Partitioning, RestartSpec, SinkKind, SinkSpec, SourceKind, SourceSpec,
-    StateBackendKind, StateSpec, StdoutSinkSpec, WatermarkSpec,
+    GeneratedValue, GeneratorSpec, JobSpec, KafkaSourceSpec, KeyBy, LimitsSpec, LineFormat,
+    OperatorSpec, OutputFormat, Partitioning, RestartSpec, SinkKind, SinkSpec, SourceKind,
+    SourceSpec, StartOffsets, StateBackendKind, StateSpec, StdoutSinkSpec, StopOffsets,
+    TopicSelection, WatermarkSpec,
 };

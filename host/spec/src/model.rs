@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use crate::durability::{CheckpointSpec, RestartSpec, StateBackendKind, StateSpec};
+pub use crate::kafka::{KafkaSourceSpec, StartOffsets, StopOffsets, TopicSelection};
 
 /// A whole job: sources, operators and sinks joined by edges.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -85,6 +86,8 @@ pub enum SourceKind {
     File(FileSourceSpec),
     /// A deterministic generator for tests and benchmarks.
     Generator(GeneratorSpec),
+    /// Kafka topics.
+    Kafka(KafkaSourceSpec),
 }
 
 /// Reads lines of files.

@@ -10,7 +10,7 @@ use crate::error::Problem;
 use crate::graph::NodeRef;
 use crate::model::{
     EdgeSpec, JobSpec, KeyBy, LineFormat, OperatorSpec, Partitioning, SinkKind, SinkSpec,
-    SourceKind, SourceSpec,
+    SourceKind, SourceSpec, TopicSelection,
 };
 
 /// Most key groups a job may have.
@@ -158,21 +158,50 @@ fn source(spec: &JobSpec, path: &str, source: &SourceSpec, out: &mut Problems) {
     match &source.kind {
         SourceKind::File(file) => {
             not_empty(format!("{path}.path"), &file.path.to_string_lossy(), out);
-            let fields = [
-                ("key_field", &file.key_field),
-                ("timestamp_field", &file.timestamp_field),
-            ];
-            for (name, field) in fields {
-                let Some(field) = field else { continue };
-                if file.format != LineFormat::Json {
-                    out.add(
-                        format!("{path}.{name}"),
-                        "is only allowed with `format: json`",
-                    );
-                } else {
-                    not_empty(format!("{path}.{name}"), field, out);
+            json_fields(
+                path,
+                file.format,
+                &file.key_field,
+                &file.timestamp_field,
+                out,
+            );
+        }
+        SourceKind::Kafka(kafka) => {
+            not_empty(format!("{path}.brokers"), &kafka.brokers, out);
+            match &kafka.topics {
+                TopicSelection::Names(names) if names.is_empty() => {
+                    out.add(format!("{path}.topics"), "must name at least one topic");
+                }
+                TopicSelection::Names(names) => {
+                    for (i, name) in names.iter().enumerate() {
+                        not_empty(format!("{path}.topics[{i}]"), name, out);
+                    }
+                }
+                TopicSelection::Pattern(pattern) => {
+                    if let Err(e) = regex::Regex::new(pattern) {
+                        out.add(
+                            format!("{path}.topic_pattern"),
+                            format!("is not a regular expression: {e}"),
+                        );
+                    }
                 }
             }
+            if let Some(group) = &kafka.group_id {
+                not_empty(format!("{path}.group_id"), group, out);
+            }
+            if kafka.discovery_interval_ms == 0 {
+                out.add(
+                    format!("{path}.discovery_interval_ms"),
+                    "must be at least 1",
+                );
+            }
+            json_fields(
+                path,
+                kafka.format,
+                &kafka.key_field,
+                &kafka.timestamp_field,
+                out,
+            );
         }
         SourceKind::Generator(generator) => {
             if generator.keys == 0 {
@@ -181,6 +210,31 @@ fn source(spec: &JobSpec, path: &str, source: &SourceSpec, out: &mut Problems) {
             if generator.rate_per_sec == Some(0) {
                 out.add(format!("{path}.rate_per_sec"), "must be at least 1");
             }
+        }
+    }
+}
+
+/// `key_field` and `timestamp_field` of a source: only with `format: json`,
+/// and not empty.
+fn json_fields(
+    path: &str,
+    format: LineFormat,
+    key_field: &Option<String>,
+    timestamp_field: &Option<String>,
+    out: &mut Problems,
+) {
+    for (name, field) in [
+        ("key_field", key_field),
+        ("timestamp_field", timestamp_field),
+    ] {
+        let Some(field) = field else { continue };
+        if format != LineFormat::Json {
+            out.add(
+                format!("{path}.{name}"),
+                "is only allowed with `format: json`",
+            );
+        } else {
+            not_empty(format!("{path}.{name}"), field, out);
         }
     }
 }

@@ -17,10 +17,20 @@ impl LineDecoder {
     /// A decoder for `spec`; the key and timestamp fields apply to JSON only
     /// (the caller rejects them for raw lines).
     pub(crate) fn new(spec: &FileSourceSpec) -> Self {
+        Self::with_fields(spec.format, &spec.key_field, &spec.timestamp_field)
+    }
+
+    /// A decoder of `format` taking the key and the event time from these
+    /// JSON fields.
+    pub(crate) fn with_fields(
+        format: LineFormat,
+        key_field: &Option<String>,
+        timestamp_field: &Option<String>,
+    ) -> Self {
         LineDecoder {
-            format: spec.format,
-            key_field: spec.key_field.clone(),
-            timestamp_field: spec.timestamp_field.clone(),
+            format,
+            key_field: key_field.clone(),
+            timestamp_field: timestamp_field.clone(),
         }
     }
 

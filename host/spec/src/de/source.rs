@@ -3,7 +3,13 @@
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use std::fmt;
 
+use std::collections::BTreeMap;
+
 use super::{TaggedFields, TaggedMap};
+use crate::kafka::{
+    DEFAULT_DISCOVERY_INTERVAL_MS, KafkaSourceSpec, PropertyValue, StartOffsets, StopOffsets,
+    TopicSelection,
+};
 use crate::model::{FileSourceSpec, GeneratorSpec, SourceKind, SourceSpec, default_keys, one};
 
 static SOURCE_FIELDS: TaggedFields = TaggedFields {
@@ -15,8 +21,37 @@ static SOURCE_FIELDS: TaggedFields = TaggedFields {
             "generator",
             &["count", "keys", "start_ms", "value", "rate_per_sec"],
         ),
+        (
+            "kafka",
+            &[
+                "brokers",
+                "topics",
+                "topic_pattern",
+                "group_id",
+                "start",
+                "stop",
+                "format",
+                "key_field",
+                "timestamp_field",
+                "discovery_interval_ms",
+                "properties",
+            ],
+        ),
     ],
 };
+
+/// The fields of a `type: kafka` source as read.
+#[derive(Default)]
+struct KafkaFields {
+    brokers: Option<String>,
+    topics: Option<Vec<String>>,
+    topic_pattern: Option<String>,
+    group_id: Option<String>,
+    start: Option<StartOffsets>,
+    stop: Option<StopOffsets>,
+    discovery_interval_ms: Option<u64>,
+    properties: Option<BTreeMap<String, PropertyValue>>,
+}
 
 impl<'de> Deserialize<'de> for SourceSpec {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -40,6 +75,7 @@ impl<'de> Visitor<'de> for SourceVisitor {
         let (mut path, mut format, mut key_field, mut timestamp_field) = (None, None, None, None);
         let (mut count, mut keys, mut start_ms, mut value) = (None, None, None, None);
         let mut rate_per_sec = None;
+        let mut kafka = KafkaFields::default();
         while let Some(field) = m.next_field()? {
             match field {
                 "type" => m.read_kind()?,
@@ -56,6 +92,14 @@ impl<'de> Visitor<'de> for SourceVisitor {
                 "start_ms" => start_ms = Some(m.value()?),
                 "value" => value = Some(m.value()?),
                 "rate_per_sec" => rate_per_sec = m.value()?,
+                "brokers" => kafka.brokers = Some(m.value()?),
+                "topics" => kafka.topics = Some(m.value()?),
+                "topic_pattern" => kafka.topic_pattern = Some(m.value()?),
+                "group_id" => kafka.group_id = m.value()?,
+                "start" => kafka.start = Some(m.value()?),
+                "stop" => kafka.stop = m.value()?,
+                "discovery_interval_ms" => kafka.discovery_interval_ms = Some(m.value()?),
+                "properties" => kafka.properties = Some(m.value()?),
                 other => unreachable!("source field `{other}` is listed but not read"),
             }
         }
@@ -73,6 +117,39 @@ impl<'de> Visitor<'de> for SourceVisitor {
                 value: value.unwrap_or_default(),
                 rate_per_sec,
             }),
+            "kafka" => {
+                let topics = match (kafka.topics, kafka.topic_pattern) {
+                    (Some(names), None) => TopicSelection::Names(names),
+                    (None, Some(pattern)) => TopicSelection::Pattern(pattern),
+                    (None, None) => return Err(de::Error::missing_field("topics")),
+                    (Some(_), Some(_)) => {
+                        return Err(de::Error::custom(
+                            "`topics` and `topic_pattern` exclude each other: give one",
+                        ));
+                    }
+                };
+                SourceKind::Kafka(KafkaSourceSpec {
+                    brokers: kafka
+                        .brokers
+                        .ok_or_else(|| de::Error::missing_field("brokers"))?,
+                    topics,
+                    group_id: kafka.group_id,
+                    start: kafka.start.unwrap_or_default(),
+                    stop: kafka.stop,
+                    format: format.unwrap_or_default(),
+                    key_field,
+                    timestamp_field,
+                    discovery_interval_ms: kafka
+                        .discovery_interval_ms
+                        .unwrap_or(DEFAULT_DISCOVERY_INTERVAL_MS),
+                    properties: kafka
+                        .properties
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, v)| (k, v.0))
+                        .collect(),
+                })
+            }
             other => unreachable!("source type `{other}` is listed but not built"),
         };
         Ok(SourceSpec {
