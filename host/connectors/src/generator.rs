@@ -3,6 +3,7 @@
 use weir_spec::{GeneratedValue, GeneratorSpec};
 use weir_types::Record;
 
+use crate::pacer::Pacer;
 use crate::{ConnectorError, Result, Source, SourcePoll, SourcePosition};
 
 /// Generates record `i` with key `i % keys` (decimal text), event time
@@ -35,31 +36,6 @@ pub struct GeneratorSource {
     pacer: Option<Pacer>,
 }
 
-/// Lets a subtask emit at most `per_sec` records per second, counted from
-/// its first poll.
-#[derive(Debug)]
-struct Pacer {
-    per_sec: f64,
-    started: Option<std::time::Instant>,
-    emitted: u64,
-}
-
-impl Pacer {
-    /// How many records may go out now (at most `want`); sleeps a little
-    /// when none may.
-    fn allow(&mut self, want: u64) -> u64 {
-        let started = *self.started.get_or_insert_with(std::time::Instant::now);
-        let due = (started.elapsed().as_secs_f64() * self.per_sec) as u64 + 1;
-        let n = due.saturating_sub(self.emitted).min(want);
-        if n == 0 {
-            let wait = (self.emitted + 1) as f64 / self.per_sec - started.elapsed().as_secs_f64();
-            std::thread::sleep(std::time::Duration::from_secs_f64(wait.clamp(0.0, 0.02)));
-        }
-        self.emitted += n;
-        n
-    }
-}
-
 impl GeneratorSource {
     /// Subtask `subtask` of `parallelism` of the generator `id`.
     pub fn new(id: &str, spec: &GeneratorSpec, subtask: u32, parallelism: u32) -> Result<Self> {
@@ -81,11 +57,7 @@ impl GeneratorSource {
             next: subtask,
             next_key: subtask % spec.keys,
             key_step: parallelism % spec.keys,
-            pacer: spec.rate_per_sec.map(|rate| Pacer {
-                per_sec: rate as f64 / parallelism as f64,
-                started: None,
-                emitted: 0,
-            }),
+            pacer: spec.rate_per_sec.map(|rate| Pacer::new(rate, parallelism)),
         })
     }
 

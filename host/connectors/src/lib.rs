@@ -5,6 +5,7 @@ mod factory;
 mod file_source;
 mod generator;
 mod kafka;
+mod pacer;
 mod partition_watermarks;
 mod sink;
 mod source;

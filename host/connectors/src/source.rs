@@ -45,8 +45,10 @@ pub trait Source: Send {
     }
 
     /// The checkpoint that stored `position` (taken at its barrier) has
-    /// completed. A source may tell its system (a Kafka consumer group
-    /// commits the offsets, for monitoring); failing to is only logged.
+    /// completed; also called with the last position when a bounded source
+    /// finishes (the job's final checkpoint will hold it). A source may tell
+    /// its system (a Kafka consumer group commits the offsets, for
+    /// monitoring only); failing to is only logged.
     fn checkpoint_complete(&mut self, position: &SourcePosition) -> Result<()> {
         let _ = position;
         Ok(())

@@ -25,6 +25,7 @@ fn spec(cluster: &KafkaCluster, topic: &str) -> KafkaSourceSpec {
         key_field: None,
         timestamp_field: None,
         discovery_interval_ms: 100,
+        rate_per_sec: None,
         properties: BTreeMap::new(),
     }
 }

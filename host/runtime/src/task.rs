@@ -406,7 +406,14 @@ fn run_source(
                     chain.broadcast(e)?;
                 }
             }
-            SourcePoll::Finished => break,
+            SourcePoll::Finished => {
+                // Everything read goes into the job's final checkpoint;
+                // tell the source now, while it is still here.
+                if let Err(e) = source.checkpoint_complete(&source.position()) {
+                    tracing::warn!(source = %spec.id, subtask, error = %e, "cannot tell the source it finished");
+                }
+                break;
+            }
         }
         if own_watermarks {
             match source.watermark(now_ms()) {

@@ -13,6 +13,7 @@
 //!     format: json                   # raw (default) | json
 //!     key_field: user                # json: key from a field (default: the Kafka key)
 //!     timestamp_field: ts            # json: event time from a field (default: the Kafka timestamp)
+//!     rate_per_sec: 1000             # optional: at most this many records per second
 //!     properties: { security.protocol: SASL_SSL, sasl.mechanism: PLAIN }
 //!     watermark: { out_of_orderness_ms: 500, idle_timeout_ms: 5000 }   # per partition
 //! ```
@@ -49,6 +50,9 @@ pub struct KafkaSourceSpec {
     pub timestamp_field: Option<String>,
     /// How often partitions are listed again to pick up new ones.
     pub discovery_interval_ms: u64,
+    /// Most records per second over all subtasks (absent: as fast as the
+    /// brokers deliver); for demos and tests.
+    pub rate_per_sec: Option<u64>,
     /// librdkafka consumer properties passed through as they are
     /// (`security.protocol`, `sasl.*`, `ssl.*`, …).
     pub properties: BTreeMap<String, String>,

@@ -189,6 +189,9 @@ fn source(spec: &JobSpec, path: &str, source: &SourceSpec, out: &mut Problems) {
             if let Some(group) = &kafka.group_id {
                 not_empty(format!("{path}.group_id"), group, out);
             }
+            if kafka.rate_per_sec == Some(0) {
+                out.add(format!("{path}.rate_per_sec"), "must be at least 1");
+            }
             if kafka.discovery_interval_ms == 0 {
                 out.add(
                     format!("{path}.discovery_interval_ms"),

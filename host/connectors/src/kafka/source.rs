@@ -13,6 +13,7 @@ use weir_types::{Element, Millis, Record};
 
 use super::assign::owner;
 use crate::file_source::decode::LineDecoder;
+use crate::pacer::Pacer;
 use crate::{
     ConnectorError, KafkaPartitionOffset, PartitionWatermarks, Result, Source, SourcePoll,
     SourcePosition,
@@ -57,6 +58,7 @@ pub struct KafkaSource {
     pattern: Option<regex::Regex>,
     next_discovery: Instant,
     skipped: u64,
+    pacer: Option<Pacer>,
     /// When the last client error was logged (they repeat while brokers
     /// are away).
     last_error_log: Option<Instant>,
@@ -132,6 +134,9 @@ impl KafkaSource {
             pattern,
             next_discovery: Instant::now(),
             skipped: 0,
+            pacer: spec
+                .rate_per_sec
+                .map(|rate| Pacer::new(rate, u64::from(parallelism))),
             last_error_log: None,
         })
     }
@@ -470,7 +475,11 @@ impl Source for KafkaSource {
         }
         let now = now_ms();
         let before = out.len();
-        while out.len() - before < max.max(1) {
+        let mut max = max.max(1);
+        if let Some(pacer) = &mut self.pacer {
+            max = pacer.allow(max as u64) as usize;
+        }
+        while out.len() - before < max {
             let message = match self.consumer.poll(Duration::ZERO) {
                 None => break,
                 Some(Ok(message)) => message,
@@ -515,6 +524,9 @@ impl Source for KafkaSource {
             }
             self.watermarks.on_record(&tp, record.timestamp, now);
             out.push(record);
+        }
+        if let Some(pacer) = &mut self.pacer {
+            pacer.unused((max - (out.len() - before)) as u64);
         }
         if out.len() > before {
             return Ok(SourcePoll::Records);
@@ -589,8 +601,16 @@ impl Source for KafkaSource {
             tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.next))
                 .map_err(|e| self.error(e.to_string()))?;
         }
+        // At the end of a bounded read nothing would wait for an
+        // asynchronous commit.
+        let finished = self.spec.stop.is_some() && self.partitions.values().all(|s| s.finished);
+        let mode = if finished {
+            CommitMode::Sync
+        } else {
+            CommitMode::Async
+        };
         self.consumer
-            .commit(&tpl, CommitMode::Async)
+            .commit(&tpl, mode)
             .map_err(|e| self.error(format!("cannot commit offsets to the group: {e}")))
     }
 }

@@ -34,6 +34,7 @@ static SOURCE_FIELDS: TaggedFields = TaggedFields {
                 "key_field",
                 "timestamp_field",
                 "discovery_interval_ms",
+                "rate_per_sec",
                 "properties",
             ],
         ),
@@ -142,6 +143,7 @@ impl<'de> Visitor<'de> for SourceVisitor {
                     discovery_interval_ms: kafka
                         .discovery_interval_ms
                         .unwrap_or(DEFAULT_DISCOVERY_INTERVAL_MS),
+                    rate_per_sec,
                     properties: kafka
                         .properties
                         .unwrap_or_default()

@@ -1,0 +1,165 @@
+//! Kafka end to end with the real `weir` binary against a Kafka-protocol
+//! broker started by the test (librdkafka's mock cluster on loopback):
+//! offsets in checkpoints give exactly-once results through kills and
+//! restores, brokers that go away and come back, and clear errors.
+//!
+//! The job counts records per key (`running-count` emits `key n` for each)
+//! into the exactly-once file sink, so a record read twice or lost after a
+//! restore shows as a count repeated or missing.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use support::durable::{Lcg, Running, assert_exactly_once};
+use weir_test_fixtures::{KafkaCluster, Produce};
+
+const PARTITIONS: i32 = 4;
+
+/// `n` records with keys `k<i % keys>`.
+fn produce(cluster: &KafkaCluster, topic: &str, n: usize, keys: usize) {
+    let keys: Vec<String> = (0..n).map(|i| format!("k{}", i % keys)).collect();
+    let values: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
+    let records: Vec<Produce<'_>> = (0..n)
+        .map(|i| {
+            (
+                Some(keys[i].as_bytes()),
+                values[i].as_bytes(),
+                Some(i as i64),
+            )
+        })
+        .collect();
+    cluster.produce(topic, &records);
+}
+
+/// Kafka (bounded at the offsets of the first start) into the counter into
+/// files, with checkpoints.
+fn write_job(dir: &Path, cluster: &KafkaCluster, topic: &str, extra: &str) {
+    let yaml = format!(
+        "name: kafka-count\nbatch_size: 50\n\
+         checkpoints: {{ interval_ms: 150 }}\nrestart: {{ strategy: none }}\n\
+         sources:\n  - {{ id: in, type: kafka, parallelism: 2, brokers: \"{brokers}\", \
+         topics: [{topic}], stop: latest{extra} }}\n\
+         operators:\n  - {{ id: count, module: running_count.wasm, parallelism: 2, key_by: record }}\n\
+         sinks:\n  - {{ id: out, type: file, path: out, parallelism: 1 }}\n\
+         edges:\n  - {{ from: in, to: count }}\n  - {{ from: count, to: out }}\n",
+        brokers = cluster.bootstrap(),
+    );
+    std::fs::write(dir.join("job.yaml"), yaml).unwrap();
+}
+
+#[test]
+fn killed_kafka_jobs_count_every_record_exactly_once() {
+    let cluster = KafkaCluster::start(1);
+    cluster.create_topic("in", PARTITIONS);
+    let count = 30_000;
+    produce(&cluster, "in", count, 30);
+    let dir = tempfile::tempdir().unwrap();
+    write_job(dir.path(), &cluster, "in", ", rate_per_sec: 8000");
+
+    let mut rng = Lcg(0x004b_6166_6b61);
+    for kill in 0..5 {
+        let args: &[&str] = if kill == 0 {
+            &[]
+        } else {
+            &["--restore", "latest"]
+        };
+        let mut run = Running::start(dir.path(), args);
+        if !run.wait_for("complete in") {
+            let (ok, log) = run.finish();
+            panic!("the job ended before kill {kill} (ok: {ok}):\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(rng.below(300)));
+        run.kill();
+    }
+    let (ok, log) = Running::start(dir.path(), &["--restore", "latest"]).finish();
+    assert!(ok, "the last run fails:\n{log}");
+    assert!(log.contains("restored from checkpoint"), "{log}");
+    assert_exactly_once(&dir.path().join("out"), count as u64);
+
+    // The offsets of the last checkpoint went to the consumer group too.
+    let committed = cluster.committed("weir-kafka-count-in", "in", PARTITIONS);
+    assert_eq!(committed, cluster.end_offsets("in", PARTITIONS));
+}
+
+#[test]
+fn a_broker_that_goes_away_and_comes_back_loses_nothing() {
+    let cluster = KafkaCluster::start(1);
+    cluster.create_topic("in", PARTITIONS);
+    let count = 20_000;
+    produce(&cluster, "in", count, 20);
+    let dir = tempfile::tempdir().unwrap();
+    write_job(dir.path(), &cluster, "in", ", rate_per_sec: 10000");
+    let mut run = Running::start(dir.path(), &[]);
+    assert!(run.wait_for("checkpoint 2 complete"));
+    cluster.set_broker_up(1, false);
+    std::thread::sleep(Duration::from_secs(2));
+    cluster.set_broker_up(1, true);
+    let (ok, log) = run.finish();
+    assert!(ok, "{log}");
+    assert_exactly_once(&dir.path().join("out"), count as u64);
+}
+
+#[test]
+fn missing_topics_unreachable_brokers_and_bad_records_are_named() {
+    let cluster = KafkaCluster::start(1);
+    cluster.create_topic("in", 1);
+    let dir = tempfile::tempdir().unwrap();
+
+    write_job(dir.path(), &cluster, "nope", "");
+    let out = support::run_weir(dir.path(), &[], support::durable::LIMIT).unwrap();
+    let line = support::error_line("a missing topic", &out);
+    assert!(
+        line.contains("in subtask")
+            && line.contains(&format!(
+                "in: kafka at {}: topic `nope` does not exist",
+                cluster.bootstrap()
+            )),
+        "{line}"
+    );
+
+    let yaml = std::fs::read_to_string(dir.path().join("job.yaml"))
+        .unwrap()
+        .replace(&cluster.bootstrap(), "127.0.0.1:1")
+        .replace("[nope]", "[in]");
+    std::fs::write(dir.path().join("job.yaml"), yaml).unwrap();
+    let out = support::run_weir(dir.path(), &[], support::durable::LIMIT).unwrap();
+    let line = support::error_line("unreachable brokers", &out);
+    assert!(
+        line.contains("in: kafka at 127.0.0.1:1: cannot read metadata of `in`"),
+        "{line}"
+    );
+
+    // A record that is not JSON: skipped and counted, or the job fails
+    // naming where it is.
+    cluster.produce(
+        "in",
+        &[
+            (Some(b"a"), b"{\"n\": 1}", None),
+            (Some(b"a"), b"oops", None),
+            (Some(b"b"), b"{\"n\": 2}", None),
+        ],
+    );
+    for (policy, ok) in [("skip", true), ("fail", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        write_job(
+            dir.path(),
+            &cluster,
+            "in",
+            &format!(", format: json, on_decode_error: {policy}"),
+        );
+        let out = support::run_weir(dir.path(), &[], support::durable::LIMIT).unwrap();
+        assert_eq!(out.status.success(), ok, "{}", support::describe(&out));
+        if ok {
+            let text = std::fs::read_to_string(dir.path().join("out")).unwrap();
+            assert_eq!(text.lines().count(), 2, "{text}");
+        } else {
+            let line = support::error_line("a bad record", &out);
+            assert!(
+                line.contains("source in: cannot decode in/0 offset 1: invalid JSON"),
+                "{line}"
+            );
+        }
+    }
+}
