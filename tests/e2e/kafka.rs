@@ -9,6 +9,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -49,6 +50,30 @@ fn write_job(dir: &Path, cluster: &KafkaCluster, topic: &str, extra: &str) {
     std::fs::write(dir.join("job.yaml"), yaml).unwrap();
 }
 
+/// Runs the job in `dir` and kills it `kills` times, each at a random point
+/// after its next checkpoint, restoring from the latest checkpoint each
+/// time; then lets a last restored run finish.
+fn kill_and_restore(dir: &Path, kills: u32, seed: u64) {
+    let mut rng = Lcg(seed);
+    for kill in 0..kills {
+        let args: &[&str] = if kill == 0 {
+            &[]
+        } else {
+            &["--restore", "latest"]
+        };
+        let mut run = Running::start(dir, args);
+        if !run.wait_for("complete in") {
+            let (ok, log) = run.finish();
+            panic!("the job ended before kill {kill} (ok: {ok}):\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(rng.below(300)));
+        run.kill();
+    }
+    let (ok, log) = Running::start(dir, &["--restore", "latest"]).finish();
+    assert!(ok, "the last run fails:\n{log}");
+    assert!(log.contains("restored from checkpoint"), "{log}");
+}
+
 #[test]
 fn killed_kafka_jobs_count_every_record_exactly_once() {
     let cluster = KafkaCluster::start(1);
@@ -58,29 +83,49 @@ fn killed_kafka_jobs_count_every_record_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     write_job(dir.path(), &cluster, "in", ", rate_per_sec: 8000");
 
-    let mut rng = Lcg(0x004b_6166_6b61);
-    for kill in 0..5 {
-        let args: &[&str] = if kill == 0 {
-            &[]
-        } else {
-            &["--restore", "latest"]
-        };
-        let mut run = Running::start(dir.path(), args);
-        if !run.wait_for("complete in") {
-            let (ok, log) = run.finish();
-            panic!("the job ended before kill {kill} (ok: {ok}):\n{log}");
-        }
-        std::thread::sleep(Duration::from_millis(rng.below(300)));
-        run.kill();
-    }
-    let (ok, log) = Running::start(dir.path(), &["--restore", "latest"]).finish();
-    assert!(ok, "the last run fails:\n{log}");
-    assert!(log.contains("restored from checkpoint"), "{log}");
+    kill_and_restore(dir.path(), 5, 0x004b_6166_6b61);
     assert_exactly_once(&dir.path().join("out"), count as u64);
 
     // The offsets of the last checkpoint went to the consumer group too.
     let committed = cluster.committed("weir-kafka-count-in", "in", PARTITIONS);
     assert_eq!(committed, cluster.end_offsets("in", PARTITIONS));
+}
+
+#[test]
+fn kafka_to_kafka_at_least_once_loses_nothing_through_kills() {
+    let cluster = KafkaCluster::start(1);
+    cluster.create_topic("in", PARTITIONS);
+    cluster.create_topic("counts", PARTITIONS);
+    let (count, keys) = (20_000, 20);
+    produce(&cluster, "in", count, keys);
+    let dir = tempfile::tempdir().unwrap();
+    write_job(dir.path(), &cluster, "in", ", rate_per_sec: 8000");
+    let yaml = std::fs::read_to_string(dir.path().join("job.yaml"))
+        .unwrap()
+        .replace(
+            "{ id: out, type: file, path: out, parallelism: 1 }",
+            &format!(
+                "{{ id: out, type: kafka, brokers: \"{}\", topic: counts, delivery: at_least_once, parallelism: 2 }}",
+                cluster.bootstrap()
+            ),
+        );
+    std::fs::write(dir.path().join("job.yaml"), yaml).unwrap();
+    kill_and_restore(dir.path(), 3, 0x5eed_cafe);
+
+    // Every count of every key arrived; some maybe twice.
+    let got = cluster.read_all("counts");
+    let distinct: BTreeSet<Vec<u8>> = got.iter().map(|c| c.value.clone()).collect();
+    let want: BTreeSet<Vec<u8>> = (0..keys)
+        .flat_map(|k| (1..=count / keys).map(move |n| format!("k{k} {n}").into_bytes()))
+        .collect();
+    assert_eq!(distinct.len(), want.len());
+    assert!(distinct == want, "lost or foreign records");
+    assert!(got.len() >= count);
+    // The counter's records keep their key.
+    assert!(
+        got.iter()
+            .all(|c| c.value.starts_with(c.key.as_deref().unwrap()))
+    );
 }
 
 #[test]

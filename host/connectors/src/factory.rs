@@ -6,7 +6,7 @@ use weir_spec::{FileSinkSpec, FileSourceSpec, SinkKind, SinkSpec, SourceKind, So
 
 use crate::{
     CommittingFileSink, ConnectorError, DiscardSink, FileSink, FileSinkState, FileSource,
-    GeneratorSource, KafkaSource, Result, Sink, Source, StdoutSink,
+    GeneratorSource, KafkaSink, KafkaSource, Result, Sink, Source, StdoutSink,
 };
 
 /// Opens subtask `subtask` of `parallelism` of the source `spec` of job
@@ -54,9 +54,11 @@ pub fn open_source(
     })
 }
 
-/// Opens subtask `subtask` of `parallelism` of the sink `spec`; relative
-/// paths are resolved against `base_dir` (the spec file's folder).
+/// Opens subtask `subtask` of `parallelism` of the sink `spec` of job
+/// `job`; relative paths are resolved against `base_dir` (the spec file's
+/// folder).
 pub fn open_sink(
+    job: &str,
     spec: &SinkSpec,
     base_dir: &Path,
     subtask: u32,
@@ -74,6 +76,7 @@ pub fn open_sink(
         }
         SinkKind::Stdout(stdout) => Box::new(StdoutSink::new(&spec.id, stdout)),
         SinkKind::Discard(_) => Box::new(DiscardSink::new(&spec.id)),
+        SinkKind::Kafka(kafka) => Box::new(KafkaSink::new(job, &spec.id, kafka, subtask)?),
     })
 }
 
@@ -83,6 +86,7 @@ pub fn open_sink(
 /// checkpoint's commits and cut the output back to it. Other sinks are
 /// at-least-once and opened as by [`open_sink`].
 pub fn open_checkpointed_sink(
+    job: &str,
     spec: &SinkSpec,
     base_dir: &Path,
     subtask: u32,
@@ -104,7 +108,7 @@ pub fn open_checkpointed_sink(
                 restored,
             )?))
         }
-        _ => open_sink(spec, base_dir, subtask, parallelism),
+        _ => open_sink(job, spec, base_dir, subtask, parallelism),
     }
 }
 
@@ -178,7 +182,7 @@ mod tests {
                 format: OutputFormat::Value,
             }),
         };
-        let mut sink = open_sink(&sink_spec, dir.path(), 0, 1).unwrap();
+        let mut sink = open_sink("job", &sink_spec, dir.path(), 0, 1).unwrap();
         sink.write(&records).unwrap();
         sink.close().unwrap();
         let text = fs::read_to_string(dir.path().join("results/out.txt")).unwrap();
@@ -226,6 +230,6 @@ mod tests {
             parallelism: 1,
             kind: SinkKind::Stdout(Default::default()),
         };
-        assert!(open_sink(&sink, Path::new("."), 0, 0).is_err());
+        assert!(open_sink("job", &sink, Path::new("."), 0, 0).is_err());
     }
 }

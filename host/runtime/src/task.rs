@@ -281,6 +281,7 @@ fn build_node(
             let s = if durable {
                 let restored = restore.and_then(|r| r.sink_state(id, subtask));
                 weir_connectors::open_checkpointed_sink(
+                    &shared.spec.spec.name,
                     sink,
                     &shared.spec.dir,
                     subtask,
@@ -289,8 +290,14 @@ fn build_node(
                 )
                 .map_err(err)?
             } else {
-                weir_connectors::open_sink(sink, &shared.spec.dir, subtask, parallelism)
-                    .map_err(err)?
+                weir_connectors::open_sink(
+                    &shared.spec.spec.name,
+                    sink,
+                    &shared.spec.dir,
+                    subtask,
+                    parallelism,
+                )
+                .map_err(err)?
             };
             Ok(Box::new(SinkNode {
                 id: id.to_owned(),

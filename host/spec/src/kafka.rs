@@ -99,6 +99,42 @@ pub enum StopOffsets {
     Latest,
 }
 
+/// Writes records to a Kafka topic: the record's key and value as the Kafka
+/// key and value, its event time as the Kafka timestamp.
+///
+/// ```yaml
+/// sinks:
+///   - id: alerts
+///     type: kafka
+///     brokers: 127.0.0.1:9092
+///     topic: alerts
+///     delivery: at_least_once        # exactly_once: not yet
+///     properties: { compression.type: lz4 }
+/// ```
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct KafkaSinkSpec {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    /// The topic written to (it must exist).
+    pub topic: String,
+    /// The delivery guarantee.
+    pub delivery: Delivery,
+    /// librdkafka producer properties passed through as they are.
+    pub properties: BTreeMap<String, String>,
+}
+
+/// What a sink promises about each record.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Every record arrives; after a failure some may arrive twice. Records
+    /// are flushed at each checkpoint barrier.
+    #[default]
+    AtLeastOnce,
+    /// Every record arrives once, through Kafka transactions.
+    ExactlyOnce,
+}
+
 /// A librdkafka property value: YAML strings, numbers and booleans are all
 /// passed as text (`session.timeout.ms: 6000` is `"6000"`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -230,6 +266,48 @@ mod tests {
         ] {
             let err = job(source).unwrap_err();
             assert!(err.contains(want), "{source}: `{want}` not in {err}");
+        }
+    }
+
+    fn sink(sink: &str) -> Result<JobSpec, String> {
+        let yaml = format!(
+            "name: k\nsources:\n  - {{ id: in, type: generator }}\nsinks:\n  - {sink}\n\
+             edges:\n  - {{ from: in, to: out }}\n"
+        );
+        JobSpec::from_yaml_str(&yaml, Path::new("k.yaml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_kafka_sink() {
+        let spec =
+            sink("{ id: out, type: kafka, brokers: b:1, topic: t, properties: { linger.ms: 20 } }")
+                .unwrap();
+        let crate::model::SinkKind::Kafka(k) = &spec.sinks[0].kind else {
+            panic!("not kafka");
+        };
+        assert_eq!(k.topic, "t");
+        assert_eq!(k.delivery, Delivery::AtLeastOnce);
+        assert_eq!(k.properties["linger.ms"], "20");
+        for (yaml, want) in [
+            (
+                "{ id: out, type: kafka, brokers: b:1 }",
+                "missing field `topic`",
+            ),
+            (
+                "{ id: out, type: kafka, topic: t }",
+                "missing field `brokers`",
+            ),
+            (
+                "{ id: out, type: kafka, brokers: b:1, topic: '' }",
+                "sinks[0].topic",
+            ),
+            (
+                "{ id: out, type: kafka, brokers: b:1, topic: t, delivery: exactly_once }",
+                "sinks[0].delivery: `exactly_once` is not available yet",
+            ),
+        ] {
+            let err = sink(yaml).unwrap_err();
+            assert!(err.contains(want), "{yaml}: `{want}` not in {err}");
         }
     }
 }

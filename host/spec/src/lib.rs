@@ -13,9 +13,9 @@ pub use error::{Problem, SpecError};
 pub use graph::NodeRef;
 pub use load::LoadedSpec;
 pub use model::{
-    CheckpointSpec, DecodeErrorPolicy, DiscardSinkSpec, EdgeSpec, FileSinkSpec, FileSourceSpec,
-    GeneratedValue, GeneratorSpec, JobSpec, KafkaSourceSpec, KeyBy, LimitsSpec, LineFormat,
-    OperatorSpec, OutputFormat, Partitioning, RestartSpec, SinkKind, SinkSpec, SourceKind,
-    SourceSpec, StartOffsets, StateBackendKind, StateSpec, StdoutSinkSpec, StopOffsets,
-    TopicSelection, WatermarkSpec,
+    CheckpointSpec, DecodeErrorPolicy, Delivery, DiscardSinkSpec, EdgeSpec, FileSinkSpec,
+    FileSourceSpec, GeneratedValue, GeneratorSpec, JobSpec, KafkaSinkSpec, KafkaSourceSpec, KeyBy,
+    LimitsSpec, LineFormat, OperatorSpec, OutputFormat, Partitioning, RestartSpec, SinkKind,
+    SinkSpec, SourceKind, SourceSpec, StartOffsets, StateBackendKind, StateSpec, StdoutSinkSpec,
+    StopOffsets, TopicSelection, WatermarkSpec,
 };

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use crate::durability::{CheckpointSpec, RestartSpec, StateBackendKind, StateSpec};
-pub use crate::kafka::{KafkaSourceSpec, StartOffsets, StopOffsets, TopicSelection};
+pub use crate::kafka::{
+    Delivery, KafkaSinkSpec, KafkaSourceSpec, StartOffsets, StopOffsets, TopicSelection,
+};
 
 /// A whole job: sources, operators and sinks joined by edges.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -268,6 +270,8 @@ pub enum SinkKind {
     Stdout(StdoutSinkSpec),
     /// Counts records and drops them (for benchmarks).
     Discard(DiscardSinkSpec),
+    /// Writes records to a Kafka topic.
+    Kafka(KafkaSinkSpec),
 }
 
 /// File sink settings.

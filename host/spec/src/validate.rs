@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::error::Problem;
 use crate::graph::NodeRef;
+use crate::kafka::Delivery;
 use crate::model::{
     EdgeSpec, JobSpec, KeyBy, LineFormat, OperatorSpec, Partitioning, SinkKind, SinkSpec,
     SourceKind, SourceSpec, TopicSelection,
@@ -274,8 +275,21 @@ fn operator(spec: &JobSpec, path: &str, operator: &OperatorSpec, out: &mut Probl
 
 fn sink(spec: &JobSpec, path: &str, sink: &SinkSpec, out: &mut Problems) {
     parallelism(spec, path, sink.parallelism, out);
-    if let SinkKind::File(file) = &sink.kind {
-        not_empty(format!("{path}.path"), &file.path.to_string_lossy(), out);
+    match &sink.kind {
+        SinkKind::File(file) => {
+            not_empty(format!("{path}.path"), &file.path.to_string_lossy(), out);
+        }
+        SinkKind::Kafka(kafka) => {
+            not_empty(format!("{path}.brokers"), &kafka.brokers, out);
+            not_empty(format!("{path}.topic"), &kafka.topic, out);
+            if kafka.delivery == Delivery::ExactlyOnce {
+                out.add(
+                    format!("{path}.delivery"),
+                    "`exactly_once` is not available yet; use `at_least_once`",
+                );
+            }
+        }
+        SinkKind::Stdout(_) | SinkKind::Discard(_) => {}
     }
 }
 

@@ -6,9 +6,12 @@
 //! every checkpoint, so a restored job continues exactly where the
 //! checkpoint says, and the offsets are committed to the consumer group when
 //! a checkpoint completes (for monitoring only). Watermarks are kept per
-//! partition.
+//! partition. The sink sends records as they come and waits for the
+//! brokers' acknowledgements at every checkpoint barrier: at least once.
 
 mod assign;
+mod sink;
 mod source;
 
+pub use sink::KafkaSink;
 pub use source::KafkaSource;

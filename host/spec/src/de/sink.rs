@@ -3,7 +3,10 @@
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use std::fmt;
 
+use std::collections::BTreeMap;
+
 use super::{TaggedFields, TaggedMap};
+use crate::kafka::{KafkaSinkSpec, PropertyValue};
 use crate::model::{DiscardSinkSpec, FileSinkSpec, SinkKind, SinkSpec, StdoutSinkSpec, one};
 
 static SINK_FIELDS: TaggedFields = TaggedFields {
@@ -13,6 +16,7 @@ static SINK_FIELDS: TaggedFields = TaggedFields {
         ("file", &["path", "format"]),
         ("stdout", &["format"]),
         ("discard", &[]),
+        ("kafka", &["brokers", "topic", "delivery", "properties"]),
     ],
 };
 
@@ -34,6 +38,8 @@ impl<'de> Visitor<'de> for SinkVisitor {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SinkSpec, A::Error> {
         let mut m = TaggedMap::new(map, &SINK_FIELDS);
         let (mut id, mut parallelism, mut path, mut format) = (None, None, None, None);
+        let (mut brokers, mut topic, mut delivery) = (None, None, None);
+        let mut properties: Option<BTreeMap<String, PropertyValue>> = None;
         while let Some(field) = m.next_field()? {
             match field {
                 "type" => m.read_kind()?,
@@ -41,6 +47,10 @@ impl<'de> Visitor<'de> for SinkVisitor {
                 "parallelism" => parallelism = Some(m.value()?),
                 "path" => path = Some(m.value()?),
                 "format" => format = Some(m.value()?),
+                "brokers" => brokers = Some(m.value()?),
+                "topic" => topic = Some(m.value()?),
+                "delivery" => delivery = Some(m.value()?),
+                "properties" => properties = Some(m.value()?),
                 other => unreachable!("sink field `{other}` is listed but not read"),
             }
         }
@@ -53,6 +63,16 @@ impl<'de> Visitor<'de> for SinkVisitor {
                 format: format.unwrap_or_default(),
             }),
             "discard" => SinkKind::Discard(DiscardSinkSpec {}),
+            "kafka" => SinkKind::Kafka(KafkaSinkSpec {
+                brokers: brokers.ok_or_else(|| de::Error::missing_field("brokers"))?,
+                topic: topic.ok_or_else(|| de::Error::missing_field("topic"))?,
+                delivery: delivery.unwrap_or_default(),
+                properties: properties
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, v.0))
+                    .collect(),
+            }),
             other => unreachable!("sink type `{other}` is listed but not built"),
         };
         Ok(SinkSpec {
