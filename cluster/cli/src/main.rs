@@ -38,7 +38,8 @@ enum Command {
     /// Create a starter operator crate.
     New(new::NewArgs),
     /// Measure records per second through Wasm operators against the same
-    /// logic as native Rust.
+    /// logic as native Rust (with --durable: what RocksDB state and
+    /// checkpoints cost).
     Bench(bench::BenchArgs),
 }
 

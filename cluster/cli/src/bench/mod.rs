@@ -1,12 +1,16 @@
 //! `weir bench`: records per second of the three bench scenarios through
 //! Wasm operators, beside the same logic as a plain native loop, with a
-//! check that both produce the same output.
+//! check that both produce the same output; with `--durable`, what RocksDB
+//! state and checkpoints cost (see [`durable`]).
 
 mod checksum;
+mod durable;
+mod durable_report;
 mod machine;
 mod native;
 mod report;
 mod scenario;
+mod table;
 mod wasm;
 
 use std::path::PathBuf;
@@ -18,7 +22,7 @@ use weir_wasm::WasmEngine;
 use self::machine::{Machine, describe_load, load_average};
 use self::native::NativeRun;
 use self::report::{Row, Verdict};
-use self::scenario::{JobParams, Output, Scenario};
+use self::scenario::{JobParams, Modules, Output, Scenario};
 
 /// Most records a checksum run (output into files) generates.
 const CHECKSUM_RECORDS: u64 = 1_000_000;
@@ -34,11 +38,13 @@ pub(crate) struct BenchArgs {
     /// Wasm work on a 2-core machine: a 4 M, b 3 M, c 1 M).
     #[arg(long)]
     records: Option<u64>,
-    /// Batch sizes to measure (the job's `batch_size`).
-    #[arg(long, value_delimiter = ',', default_value = "64,512,4096")]
+    /// Batch sizes to measure (the job's `batch_size`) [default: 64,512,4096;
+    /// with --durable: 512].
+    #[arg(long, value_delimiter = ',')]
     batch_sizes: Vec<usize>,
-    /// Parallelisms to measure (every node of the job gets it).
-    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    /// Parallelisms to measure (every node of the job gets it) [default:
+    /// 1,2; with --durable: 2].
+    #[arg(long, value_delimiter = ',')]
     parallelism: Vec<u32>,
     /// Scenarios: a (map + filter UDFs), b (keyed count), c (window sum).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "a,b,c")]
@@ -53,20 +59,29 @@ pub(crate) struct BenchArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    durable: durable::DurableArgs,
 }
 
-pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<()> {
+pub(crate) fn bench(mut args: BenchArgs) -> anyhow::Result<()> {
+    if args.durable.durable {
+        return durable::bench(&args);
+    }
+    if args.batch_sizes.is_empty() {
+        args.batch_sizes = vec![64, 512, 4096];
+    }
+    if args.parallelism.is_empty() {
+        args.parallelism = vec![1, 2];
+    }
     if args.batch_sizes.contains(&0) || args.parallelism.contains(&0) || args.repeat == 0 {
         bail!("batch sizes, parallelisms and --repeat must be at least 1");
     }
-    let machine = Machine::detect();
-    let load_before = load_average();
-    if !args.json {
-        println!("machine: {}", machine.describe());
-        println!("before:  {}", describe_load(load_before));
-    }
-    let modules = wasm::modules(args.module_path.as_deref())?;
-    let engine = WasmEngine::new().context("starting the Wasm engine")?;
+    let Start {
+        machine,
+        load_before,
+        modules,
+        engine,
+    } = start(&args)?;
     let mut scenarios = args.scenario.clone();
     scenarios.dedup();
     let smallest_batch = *args.batch_sizes.iter().min().expect("clap requires one");
@@ -141,6 +156,32 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// What every bench begins with: the machine and its load (printed unless
+/// `--json`), the bench guests and a Wasm engine.
+struct Start {
+    machine: Machine,
+    load_before: Option<[f64; 3]>,
+    modules: Modules,
+    engine: WasmEngine,
+}
+
+fn start(args: &BenchArgs) -> anyhow::Result<Start> {
+    let machine = Machine::detect();
+    let load_before = load_average();
+    if !args.json {
+        println!("machine: {}", machine.describe());
+        println!("before:  {}", describe_load(load_before));
+    }
+    let modules = wasm::modules(args.module_path.as_deref())?;
+    let engine = WasmEngine::new().context("starting the Wasm engine")?;
+    Ok(Start {
+        machine,
+        load_before,
+        modules,
+        engine,
+    })
 }
 
 /// Times the Wasm job and the native loop of one configuration.

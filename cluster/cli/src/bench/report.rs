@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::checksum::Checksum;
 use super::scenario::Scenario;
+use super::table::{self, Align};
 
 /// Whether the Wasm job's output matched the native loop's.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,32 +162,9 @@ pub(crate) fn table(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &[&str]| {
-        let mut text = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            // Text left, numbers right; the last column is not padded.
-            match i {
-                0 => write!(text, "{cell:<w$}"),
-                7 => write!(text, "  {cell}"),
-                _ => write!(text, "  {cell:>w$}"),
-            }
-            .expect("writing to a String");
-        }
-        out.push_str(&text);
-        out.push('\n');
-    };
-    line(&header);
-    for row in &cells {
-        line(&row.each_ref().map(String::as_str));
-    }
-    out
+    use Align::{Free, Left, Right};
+    let align = [Left, Right, Right, Right, Right, Right, Right, Free];
+    table::aligned(header, &cells, align)
 }
 
 /// The rows as JSON objects.

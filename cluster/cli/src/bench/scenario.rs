@@ -181,7 +181,7 @@ impl Scenario {
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     serde_json::to_string(text).expect("a string serializes")
 }
 

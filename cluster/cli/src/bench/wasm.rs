@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use weir_guest_build::{GuestBuilder, Toolchain};
-use weir_runtime::{Job, RunOptions};
+use weir_runtime::{Job, JobSummary, RunOptions};
 use weir_spec::{JobSpec, LoadedSpec};
 use weir_wasm::WasmEngine;
 
@@ -79,28 +79,51 @@ pub(crate) fn run(
     let yaml = scenario.job_yaml(params);
     let origin = format!("<bench scenario {}>", scenario.letter());
     let spec = JobSpec::from_yaml_str(&yaml, Path::new(&origin))?;
+    let run = run_spec(engine, spec, params.records, &RunOptions::default())?;
+    Ok(run.run)
+}
+
+/// A bench job's run: when its tasks started, and what it did.
+pub(crate) struct SpecRun {
+    pub(crate) started: Instant,
+    pub(crate) run: WasmRun,
+    pub(crate) summary: JobSummary,
+}
+
+/// Runs a bench job once with `options`, checking that its generator
+/// `gen` made `records` records.
+pub(crate) fn run_spec(
+    engine: &WasmEngine,
+    spec: JobSpec,
+    records: u64,
+    options: &RunOptions,
+) -> anyhow::Result<SpecRun> {
+    let name = spec.name.clone();
     let loaded = LoadedSpec {
         spec,
         dir: std::env::current_dir().context("reading the current folder")?,
     };
-    let job = Job::prepare(engine, loaded, &RunOptions::default())
-        .with_context(|| format!("bench job {} cannot start", scenario.letter()))?;
-    let start = Instant::now();
+    let job = Job::prepare(engine, loaded, options)
+        .with_context(|| format!("bench job {name} cannot start"))?;
+    let started = Instant::now();
     let summary = job
-        .run(&RunOptions::default())
-        .with_context(|| format!("bench job {} failed", scenario.letter()))?;
-    let elapsed = start.elapsed();
+        .run(options)
+        .with_context(|| format!("bench job {name} failed"))?;
+    let elapsed = started.elapsed();
     let node = |id: &str| summary.nodes.iter().find(|n| n.id == id);
     let generated = node("gen").map_or(0, |n| n.records_in);
     ensure!(
-        generated == params.records,
-        "the generator made {generated} records, not {}",
-        params.records
+        generated == records,
+        "the generator made {generated} records, not {records}"
     );
     let records_out = node("out").map_or(0, |n| n.records_in);
-    Ok(WasmRun {
-        elapsed,
-        records_out,
+    Ok(SpecRun {
+        started,
+        run: WasmRun {
+            elapsed,
+            records_out,
+        },
+        summary,
     })
 }
 
