@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use support::durable::{Lcg, Running, assert_exactly_once};
-use weir_test_fixtures::{KafkaCluster, Produce};
+use weir_test_fixtures::{KafkaCluster, Produce, ProduceTo};
 
 const PARTITIONS: i32 = 4;
 
@@ -127,6 +127,41 @@ fn kafka_to_kafka_at_least_once_loses_nothing_through_kills() {
             .all(|c| c.value.starts_with(c.key.as_deref().unwrap()))
     );
 }
+
+#[test]
+fn checkpoints_go_on_after_a_source_subtask_finished() {
+    let cluster = KafkaCluster::start(1);
+    cluster.create_topic("in", PARTITIONS);
+    // Partition 0 (and so the subtask that owns it) gets nearly everything;
+    // the other subtask's partitions one record each: it finishes at once.
+    let values: Vec<String> = (0..8_000).map(|i| format!("v{i}")).collect();
+    let mut records: Vec<ProduceTo<'_>> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (Some(0), Some(KEYS[i % KEYS.len()]), v.as_bytes(), None))
+        .collect();
+    for p in 1..PARTITIONS {
+        records.push((Some(p), Some(KEYS[0]), b"late", None));
+    }
+    cluster.produce_to("in", &records);
+    let dir = tempfile::tempdir().unwrap();
+    write_job(dir.path(), &cluster, "in", ", rate_per_sec: 4000");
+    let mut run = Running::start(dir.path(), &[]);
+    // Without checkpoints after a finished task this never comes: the
+    // small subtask ends within the first checkpoint interval.
+    assert!(
+        run.wait_for("checkpoint 8 complete"),
+        "{}",
+        run.seen().join("\n")
+    );
+    std::thread::sleep(Duration::from_millis(Lcg(3).below(300)));
+    run.kill();
+    let (ok, log) = Running::start(dir.path(), &["--restore", "latest"]).finish();
+    assert!(ok, "{log}");
+    assert_exactly_once(&dir.path().join("out"), 8_000 + (PARTITIONS as u64 - 1));
+}
+
+const KEYS: [&[u8]; 4] = [b"a", b"b", b"c", b"d"];
 
 #[test]
 fn a_broker_that_goes_away_and_comes_back_loses_nothing() {

@@ -116,6 +116,11 @@ impl Chain {
         Ok(out)
     }
 
+    /// Whether no node of the chain keeps anything a checkpoint must hold.
+    pub(crate) fn stateless(&self) -> bool {
+        self.nodes.iter().all(|(_, node, _)| node.stateless())
+    }
+
     /// Checkpoint `id` completed: every node may publish.
     pub(crate) fn commit(&mut self, id: u64) -> Result<()> {
         for (_, node, _) in &mut self.nodes {

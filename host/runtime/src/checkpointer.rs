@@ -162,6 +162,28 @@ impl CheckpointHandle {
         let _ = self.events.send(TaskEvent::Decline { id, task, reason });
     }
 
+    /// Source task `task` (source `node`, subtask `subtask`) read all its
+    /// input and its chain keeps no state: later checkpoints hold
+    /// `position` for it and go on without it.
+    pub(crate) fn source_finished(
+        &self,
+        task: TaskIndex,
+        node: &str,
+        subtask: u32,
+        position: serde_json::Value,
+    ) {
+        let snapshot = Box::new(SubtaskSnapshot {
+            source_position: Some(position),
+            ..SubtaskSnapshot::default()
+        });
+        let _ = self.events.send(TaskEvent::SourceFinished {
+            task,
+            node: node.to_owned(),
+            subtask,
+            snapshot,
+        });
+    }
+
     /// Task `task` has ended.
     pub(crate) fn finished(&self, task: TaskIndex) {
         let _ = self.events.send(TaskEvent::Finished { task });
@@ -211,6 +233,7 @@ impl Checkpointer {
             collected: HashMap::new(),
             requests: HashMap::new(),
             waiting_requests: Vec::new(),
+            finished_sources: HashMap::new(),
             finishing: false,
             stop_requested: false,
             reports: Vec::new(),
@@ -257,6 +280,9 @@ struct Run {
     requests: HashMap<u64, SavepointRequest>,
     /// Requests not yet triggered, in order.
     waiting_requests: Vec<SavepointRequest>,
+    /// Source tasks that finished with their last snapshot, which stands
+    /// for them in every later checkpoint.
+    finished_sources: HashMap<TaskIndex, (String, u32, SubtaskSnapshot)>,
     /// A task has ended: no checkpoint can complete any more.
     finishing: bool,
     /// A stop-with-savepoint completed.
@@ -369,12 +395,38 @@ impl Run {
                     self.abort(abort.id, &abort.reason.to_string());
                 }
             }
+            TaskEvent::SourceFinished {
+                task,
+                node,
+                subtask,
+                snapshot,
+            } => {
+                if self.finishing {
+                    return;
+                }
+                tracing::debug!(task, %node, subtask, "a source finished; checkpoints go on without it");
+                self.sources.retain(|&s| s != task);
+                self.finished_sources
+                    .insert(task, (node, subtask, *snapshot));
+                for completion in self.coordinator.task_finished(TaskId(task), now) {
+                    self.complete(completion);
+                }
+            }
             TaskEvent::Finished { task } => {
+                if self.finished_sources.contains_key(&task) {
+                    return;
+                }
                 if !self.finishing {
                     self.finishing = true;
                     tracing::debug!(task, "a task finished: no further checkpoints");
                     for abort in self.coordinator.cancel_all(now) {
-                        self.abort(abort.id, "a task finished before acknowledging it");
+                        // The job is reaching its end; its final checkpoint
+                        // follows.
+                        self.abort_logged(
+                            abort.id,
+                            "a task finished before acknowledging it",
+                            false,
+                        );
                     }
                     for request in self.waiting_requests.drain(..) {
                         let _ =
@@ -398,10 +450,20 @@ impl Run {
     }
 
     fn abort(&mut self, id: u64, reason: &str) {
+        self.abort_logged(id, reason, true);
+    }
+
+    /// Aborts checkpoint `id`; `failed` says whether that is worth a
+    /// warning (not when the job simply reached its end).
+    fn abort_logged(&mut self, id: u64, reason: &str, failed: bool) {
         self.collected.remove(&id);
         let pending = self.pending.lock().expect("pending").remove(&id);
         let kind = pending.as_ref().map_or("checkpoint", |p| p.kind().as_str());
-        tracing::warn!(id, %reason, "{kind} {id} failed");
+        if failed {
+            tracing::warn!(id, %reason, "{kind} {id} failed");
+        } else {
+            tracing::debug!(id, %reason, "{kind} {id} given up");
+        }
         if let Some(request) = self.requests.remove(&id) {
             let _ = request
                 .reply
@@ -420,7 +482,13 @@ impl Run {
         let Some(pending) = self.pending.lock().expect("pending").remove(&id) else {
             return;
         };
-        let snapshots = self.collected.remove(&id).unwrap_or_default();
+        let mut snapshots = self.collected.remove(&id).unwrap_or_default();
+        // Finished sources that did not take part: their last position.
+        for (node, subtask, snapshot) in self.finished_sources.values() {
+            if !snapshots.iter().any(|(n, s, _)| n == node && s == subtask) {
+                snapshots.push((node.clone(), *subtask, snapshot.clone()));
+            }
+        }
         let metadata = metadata(&self.shared, completion.kind, id, snapshots);
         let committed = match pending.commit(metadata) {
             Ok(c) => c,

@@ -40,8 +40,19 @@ pub(crate) enum TaskEvent {
         task: TaskIndex,
         reason: String,
     },
+    /// A source task whose chain keeps no state read all its input: its
+    /// last position (`snapshot`, of source `node` subtask `subtask`)
+    /// stands for it in every later checkpoint, which go on without it.
+    SourceFinished {
+        task: TaskIndex,
+        node: String,
+        subtask: u32,
+        snapshot: Box<SubtaskSnapshot>,
+    },
     /// The task has ended (its input is finished, or it stopped): it takes
-    /// part in no further checkpoint.
+    /// part in no further checkpoint. Unless it was a source that reported
+    /// [`TaskEvent::SourceFinished`] first, no checkpoint completes after
+    /// this.
     Finished { task: TaskIndex },
 }
 

@@ -54,6 +54,11 @@ pub(crate) trait ChainNode: Send {
     fn commit(&mut self, _id: u64) -> Result<()> {
         Ok(())
     }
+    /// Whether the node keeps nothing a checkpoint must hold (so a chain of
+    /// such nodes behind a finished source needs no snapshot any more).
+    fn stateless(&self) -> bool {
+        false
+    }
 }
 
 pub(crate) struct OperatorNode {
@@ -116,6 +121,9 @@ impl ChainNode for UdfNode {
             main: self.0.transform(batch)?,
             side: Vec::new(),
         })
+    }
+    fn stateless(&self) -> bool {
+        true
     }
 }
 

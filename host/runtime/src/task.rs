@@ -419,6 +419,15 @@ fn run_source(
                 if let Err(e) = source.checkpoint_complete(&source.position()) {
                     tracing::warn!(source = %spec.id, subtask, error = %e, "cannot tell the source it finished");
                 }
+                // Nothing behind it keeps state: checkpoints may go on
+                // without this task, holding its last position.
+                if let Some(handle) = &ctx.checkpoints
+                    && chain.stateless()
+                {
+                    let position = serde_json::to_value(source.position())
+                        .expect("source positions serialize");
+                    handle.source_finished(ctx.index, &spec.id, subtask, position);
+                }
                 break;
             }
         }

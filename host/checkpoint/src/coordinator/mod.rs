@@ -134,7 +134,8 @@ impl CheckpointCoordinator {
     }
 
     fn due(&self, now: Instant) -> bool {
-        self.in_flight.len() < self.config.max_concurrent
+        !self.tasks.is_empty()
+            && self.in_flight.len() < self.config.max_concurrent
             && self.next_start().is_some_and(|start| start <= now)
     }
 
@@ -217,6 +218,36 @@ impl CheckpointCoordinator {
             reason: reason.into(),
         };
         Some(self.finish_aborted(id, reason, now))
+    }
+
+    /// Task `task` has finished for good (a bounded source at its end) and
+    /// its last state stands for it from now on: later checkpoints do not
+    /// wait for it, nor do those in flight. Returns the in-flight ones that
+    /// thereby completed, oldest first. When no task is left, no checkpoint
+    /// starts any more.
+    pub fn task_finished(&mut self, task: TaskId, now: Instant) -> Vec<Completion> {
+        if !self.tasks.remove(&task) {
+            return Vec::new();
+        }
+        let done: Vec<u64> = self
+            .in_flight
+            .iter_mut()
+            .filter_map(|(&id, f)| {
+                f.waiting.remove(&task);
+                f.waiting.is_empty().then_some(id)
+            })
+            .collect();
+        done.into_iter()
+            .map(|id| {
+                let InFlight { kind, started, .. } = self.in_flight.remove(&id).expect("in flight");
+                self.last_finished = Some(now);
+                Completion {
+                    id,
+                    kind,
+                    duration: now.saturating_duration_since(started),
+                }
+            })
+            .collect()
     }
 
     /// Aborts checkpoint `id` for a reason of the caller's own, as a

@@ -102,6 +102,32 @@ fn waits_min_pause_after_an_abort() {
 }
 
 #[test]
+fn a_finished_task_is_no_longer_waited_for() {
+    let (mut c, t) = coordinator(config(), None);
+    assert_eq!(c.tick(t + secs(10)).trigger, checkpoint(1));
+    assert_eq!(
+        c.ack(1, T0, t + secs(11)),
+        AckOutcome::Pending { remaining: 1 }
+    );
+    // T1 ends before acknowledging: checkpoint 1 completes without it.
+    let done = c.task_finished(T1, t + secs(12));
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].id, 1);
+    assert_eq!(done[0].duration, secs(2));
+    assert!(c.task_finished(T1, t + secs(12)).is_empty(), "once");
+    // Later checkpoints wait for T0 alone; T1's acks are unknown.
+    assert_eq!(c.tick(t + secs(20)).trigger, checkpoint(2));
+    assert_eq!(c.ack(2, T1, t + secs(21)), AckOutcome::Unknown);
+    assert!(matches!(
+        c.ack(2, T0, t + secs(21)),
+        AckOutcome::Complete(_)
+    ));
+    // With no task left nothing starts.
+    assert!(c.task_finished(T0, t + secs(22)).is_empty());
+    assert_eq!(c.tick(t + secs(100)).trigger, None);
+}
+
+#[test]
 fn the_caller_aborts_a_checkpoint_it_cannot_start() {
     let (mut c, t) = coordinator(config(), None);
     assert_eq!(c.tick(t + secs(10)).trigger, checkpoint(1));
