@@ -24,6 +24,14 @@ fn size(value_len: usize) -> u64 {
     value_len as u64 + ENTRY_OVERHEAD
 }
 
+/// Bytes a map entry counts: the user key, the map key and the value (the
+/// same rule as the heap backend's; every entry counts its key, so adding or
+/// removing one never scans for others).
+#[inline]
+fn map_entry_size(scope: KeyScope<'_>, map_key_len: usize, value_len: usize) -> u64 {
+    (scope.key.len() + map_key_len) as u64 + size(value_len)
+}
+
 fn expired(ttl_ms: Option<u64>, written_at: i64, now_ms: i64) -> bool {
     match ttl_ms {
         None => false,
@@ -69,35 +77,6 @@ impl RocksDbBackend {
         self.apply(gi, freed, 0);
         Ok(())
     }
-
-    /// Whether the map under `prefix` has an entry other than `except`.
-    fn map_has_other(&self, prefix: &[u8], except: &[u8]) -> Result<bool> {
-        let mut it = self.scan(prefix);
-        while let Some(key) = it.key() {
-            if key != except {
-                return Ok(true);
-            }
-            it.next();
-        }
-        scan_done(&it)?;
-        Ok(false)
-    }
-
-    /// Deletes one map entry, and counts the key too if it was the last.
-    fn remove_map_entry(
-        &mut self,
-        gi: usize,
-        scope: KeyScope<'_>,
-        prefix: &[u8],
-        entry_key: &[u8],
-        entry_size: u64,
-    ) -> Result<()> {
-        let mut freed = entry_size;
-        if !self.map_has_other(prefix, entry_key)? {
-            freed += scope.key.len() as u64;
-        }
-        self.delete(gi, entry_key, freed)
-    }
 }
 
 impl KeyedStateBackend for RocksDbBackend {
@@ -137,7 +116,8 @@ impl KeyedStateBackend for RocksDbBackend {
                 let prefix = layout::map_prefix(scope.key_group, id, scope.key);
                 let mut it = self.scan(&prefix);
                 while let Some((key, record)) = it.item() {
-                    freed += (key.len() - prefix.len()) as u64 + size(item(record)?.1.len());
+                    let map_key_len = key.len() - prefix.len();
+                    freed += map_entry_size(scope, map_key_len, item(record)?.1.len());
                     batch.delete_cf(self.state(), key);
                     it.next();
                 }
@@ -145,7 +125,6 @@ impl KeyedStateBackend for RocksDbBackend {
                 if freed == 0 {
                     return Ok(());
                 }
-                freed += scope.key.len() as u64;
             }
         }
         self.write(batch)?;
@@ -220,8 +199,8 @@ impl KeyedStateBackend for RocksDbBackend {
         if !expired(ttl, written_at, now_ms) {
             return Ok(Some(value.to_vec()));
         }
-        let entry_size = map_key.len() as u64 + size(value.len());
-        self.remove_map_entry(gi, scope, &prefix, &entry_key, entry_size)?;
+        let entry_size = map_entry_size(scope, map_key.len(), value.len());
+        self.delete(gi, &entry_key, entry_size)?;
         Ok(None)
     }
 
@@ -235,15 +214,10 @@ impl KeyedStateBackend for RocksDbBackend {
     ) -> Result<()> {
         let (_, gi, prefix) = self.locate_map(id, scope)?;
         let entry_key = [prefix.as_slice(), &map_key].concat();
-        let mut added = map_key.len() as u64 + size(value.len());
+        let added = map_entry_size(scope, map_key.len(), value.len());
         let removed = match self.get(&entry_key)? {
-            Some(old) => map_key.len() as u64 + size(item(&old)?.1.len()),
-            None => {
-                if !self.map_has_other(&prefix, &entry_key)? {
-                    added += scope.key.len() as u64;
-                }
-                0
-            }
+            Some(old) => map_entry_size(scope, map_key.len(), item(&old)?.1.len()),
+            None => 0,
         };
         self.admit(removed, added)?;
         let mut batch = WriteBatch::default();
@@ -259,8 +233,8 @@ impl KeyedStateBackend for RocksDbBackend {
         let Some(old) = self.get(&entry_key)? else {
             return Ok(());
         };
-        let entry_size = map_key.len() as u64 + size(item(&old)?.1.len());
-        self.remove_map_entry(gi, scope, &prefix, &entry_key, entry_size)
+        let entry_size = map_entry_size(scope, map_key.len(), item(&old)?.1.len());
+        self.delete(gi, &entry_key, entry_size)
     }
 
     fn map_entries(
@@ -278,7 +252,7 @@ impl KeyedStateBackend for RocksDbBackend {
             let map_key = &key[prefix.len()..];
             let (written_at, value) = item(record)?;
             if expired(ttl, written_at, now_ms) {
-                freed += map_key.len() as u64 + size(value.len());
+                freed += map_entry_size(scope, map_key.len(), value.len());
                 batch.delete_cf(self.state(), key);
             } else {
                 entries.push((map_key.to_vec(), value.to_vec()));
@@ -288,9 +262,6 @@ impl KeyedStateBackend for RocksDbBackend {
         scan_done(&it)?;
         drop(it);
         if freed > 0 {
-            if entries.is_empty() {
-                freed += scope.key.len() as u64;
-            }
             self.write(batch)?;
             self.apply(gi, freed, 0);
         }

@@ -29,15 +29,19 @@ impl Stamped {
 /// One key's map: ordered by map key bytes.
 pub(crate) type MapEntry = BTreeMap<Vec<u8>, Stamped>;
 
-/// Bytes one map item counts.
+/// Bytes one map item of a key `key_len` bytes long counts: the key, the
+/// map key and the value. Every entry counts its key (as RocksDB stores it
+/// in every entry's key), so that adding or removing an entry never needs
+/// to know whether the map has others.
 #[inline]
-pub(crate) fn map_item_size(map_key: &[u8], item: &Stamped) -> u64 {
-    map_key.len() as u64 + item.size()
+pub(crate) fn map_item_size(key_len: usize, map_key: &[u8], item: &Stamped) -> u64 {
+    (key_len + map_key.len()) as u64 + item.size()
 }
 
-/// Bytes a whole map counts, without its key.
-pub(crate) fn map_size(map: &MapEntry) -> u64 {
-    map.iter().map(|(k, v)| map_item_size(k, v)).sum()
+/// Bytes a whole map of a key `key_len` bytes long counts, its key
+/// included (once per entry).
+pub(crate) fn map_size(key_len: usize, map: &MapEntry) -> u64 {
+    map.iter().map(|(k, v)| map_item_size(key_len, k, v)).sum()
 }
 
 /// Bytes a whole list counts, without its key.

@@ -281,7 +281,7 @@ fn decode_state<'b>(r: &mut Reader<'b>) -> Result<Section> {
                     let map_key = map_keys.next(r.bytes()?)?;
                     map.insert(map_key.into_vec(), item(r)?);
                 }
-                bytes += key.len() as u64 + map_size(&map);
+                bytes += map_size(key.len(), &map);
                 entries.push((key, map));
             }
             Entries::Map(entries)

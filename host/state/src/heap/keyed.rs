@@ -104,11 +104,10 @@ impl KeyedStateBackend for HeapBackend {
         if !expired(ttl, item.written_at, now_ms) {
             return Ok(Some(item.value.clone()));
         }
-        let mut freed = map_item_size(map_key, item);
+        let freed = map_item_size(scope.key.len(), map_key, item);
         map.remove(map_key);
         if map.is_empty() {
             table.remove(scope.key);
-            freed += scope.key.len() as u64;
         }
         self.usage.apply(&mut group.bytes, freed, 0);
         Ok(None)
@@ -127,18 +126,18 @@ impl KeyedStateBackend for HeapBackend {
         let group = &mut self.groups[gi];
         let table = group.tables[id.0 as usize].maps();
         let item = Stamped::new(value, now_ms);
-        let mut added = map_item_size(&map_key, &item);
+        let key_len = scope.key.len();
+        let added = map_item_size(key_len, &map_key, &item);
         let mut removed = 0;
         match table.get_mut(scope.key) {
             Some(map) => {
                 removed = map
                     .get(&map_key)
-                    .map_or(0, |old| map_item_size(&map_key, old));
+                    .map_or(0, |old| map_item_size(key_len, &map_key, old));
                 self.usage.admit(removed, added)?;
                 map.insert(map_key, item);
             }
             None => {
-                added += scope.key.len() as u64;
                 self.usage.admit(0, added)?;
                 table.insert(scope.key.into(), [(map_key, item)].into());
             }
@@ -158,10 +157,9 @@ impl KeyedStateBackend for HeapBackend {
         let Some(old) = map.remove(map_key) else {
             return Ok(());
         };
-        let mut freed = map_item_size(map_key, &old);
+        let freed = map_item_size(scope.key.len(), map_key, &old);
         if map.is_empty() {
             table.remove(scope.key);
-            freed += scope.key.len() as u64;
         }
         self.usage.apply(&mut group.bytes, freed, 0);
         Ok(())
@@ -182,10 +180,9 @@ impl KeyedStateBackend for HeapBackend {
         };
         let mut freed = 0;
         if ttl.is_some() {
-            freed = purge_map(map, |at| expired(ttl, at, now_ms));
+            freed = purge_map(scope.key.len(), map, |at| expired(ttl, at, now_ms));
             if map.is_empty() {
                 table.remove(scope.key);
-                freed += scope.key.len() as u64;
                 self.usage.apply(&mut group.bytes, freed, 0);
                 return Ok(Vec::new());
             }

@@ -1,6 +1,6 @@
 //! One state's entries within one key group.
 
-use crate::entry::{MapEntry, Stamped, list_size, map_size};
+use crate::entry::{MapEntry, Stamped, list_size, map_item_size, map_size};
 use crate::hash::{KeyMap, key_map};
 use crate::snapshot::{self, Entries};
 use crate::{StateDescriptor, StateKind};
@@ -66,12 +66,13 @@ impl Table {
 
     /// Removes `key`'s entry and returns the bytes it counted.
     pub(super) fn remove(&mut self, key: &[u8]) -> u64 {
+        let key_len = key.len() as u64;
         let freed = match self {
-            Table::Value(t) => t.remove(key).map(|v| v.size()),
-            Table::Map(t) => t.remove(key).map(|m| map_size(&m)),
-            Table::List(t) => t.remove(key).map(|l| list_size(&l)),
+            Table::Value(t) => t.remove(key).map(|v| key_len + v.size()),
+            Table::Map(t) => t.remove(key).map(|m| map_size(key.len(), &m)),
+            Table::List(t) => t.remove(key).map(|l| key_len + list_size(&l)),
         };
-        freed.map_or(0, |f| f + key.len() as u64)
+        freed.unwrap_or(0)
     }
 
     /// Drops every element for which `is_expired(written_at)` holds, and
@@ -87,12 +88,8 @@ impl Table {
                 keep
             }),
             Table::Map(t) => t.retain(|key, map| {
-                freed += purge_map(map, &is_expired);
-                let keep = !map.is_empty();
-                if !keep {
-                    freed += key.len() as u64;
-                }
-                keep
+                freed += purge_map(key.len(), map, &is_expired);
+                !map.is_empty()
             }),
             Table::List(t) => t.retain(|key, list| {
                 freed += purge_list(list, &is_expired);
@@ -137,12 +134,16 @@ impl Table {
 }
 
 /// Drops expired items of one map; returns the bytes freed.
-pub(super) fn purge_map(map: &mut MapEntry, is_expired: impl Fn(i64) -> bool) -> u64 {
+pub(super) fn purge_map(
+    key_len: usize,
+    map: &mut MapEntry,
+    is_expired: impl Fn(i64) -> bool,
+) -> u64 {
     let mut freed = 0;
     map.retain(|map_key, item| {
         let keep = !is_expired(item.written_at);
         if !keep {
-            freed += map_key.len() as u64 + item.size();
+            freed += map_item_size(key_len, map_key, item);
         }
         keep
     });

@@ -187,7 +187,8 @@ fn maps_are_ordered_and_drop_empty_keys() {
     assert_eq!(b.map_get(id, s(b"k"), b"b", T0).unwrap(), Some(v(b"bee")));
     assert_eq!(b.map_get(id, s(b"k"), b"z", T0).unwrap(), None);
     assert_eq!(b.map_get(id, s(b"other"), b"a", T0).unwrap(), None);
-    assert_eq!(b.state_bytes(), 1 + (2 + O) + (4 + O) + (4 + O) + (2 + O));
+    // Each entry counts the key `k` too.
+    assert_eq!(b.state_bytes(), 4 + (2 + O) + (4 + O) + (4 + O) + (2 + O));
     for mk in [&b"a"[..], b"aa", b"b", b"zz"] {
         b.map_remove(id, s(b"k"), mk).unwrap();
     }
@@ -289,8 +290,9 @@ fn purge_sweeps_unread_expired_entries() {
     }
     let before = b.state_bytes();
     let freed = b.purge_expired(T0 + 12);
-    // Values of keys 0..=2 and the map entries `a` go; lists stay.
-    assert_eq!(freed, 3 * (4 + 1 + O) + 4 * (1 + 1 + O));
+    // Values of keys 0..=2 and the map entries `a` (with their 4-byte keys)
+    // go; lists stay.
+    assert_eq!(freed, 3 * (4 + 1 + O) + 4 * (4 + 1 + 1 + O));
     assert_eq!(b.state_bytes(), before - freed);
     let key = 3u32.to_be_bytes();
     assert_eq!(
