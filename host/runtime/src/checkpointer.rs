@@ -171,6 +171,7 @@ impl CheckpointHandle {
         node: &str,
         subtask: u32,
         position: serde_json::Value,
+        last_barrier: Option<u64>,
     ) {
         let snapshot = Box::new(SubtaskSnapshot {
             source_position: Some(position),
@@ -181,6 +182,7 @@ impl CheckpointHandle {
             node: node.to_owned(),
             subtask,
             snapshot,
+            last_barrier,
         });
     }
 
@@ -400,6 +402,7 @@ impl Run {
                 node,
                 subtask,
                 snapshot,
+                last_barrier,
             } => {
                 if self.finishing {
                     return;
@@ -408,7 +411,10 @@ impl Run {
                 self.sources.retain(|&s| s != task);
                 self.finished_sources
                     .insert(task, (node, subtask, *snapshot));
-                for completion in self.coordinator.task_finished(TaskId(task), now) {
+                let done = self
+                    .coordinator
+                    .task_finished(TaskId(task), last_barrier, now);
+                for completion in done {
                     self.complete(completion);
                 }
             }

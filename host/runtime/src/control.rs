@@ -48,6 +48,9 @@ pub(crate) enum TaskEvent {
         node: String,
         subtask: u32,
         snapshot: Box<SubtaskSnapshot>,
+        /// The last checkpoint whose barrier it sent (its acknowledgement
+        /// may still come).
+        last_barrier: Option<u64>,
     },
     /// The task has ended (its input is finished, or it stopped): it takes
     /// part in no further checkpoint. Unless it was a source that reported

@@ -361,6 +361,7 @@ fn run_source(
     let counters = shared.counters.node(&spec.id);
     // Positions taken at barriers, until their checkpoint completes.
     let mut snapshotted: BTreeMap<u64, SourcePosition> = BTreeMap::new();
+    let mut last_barrier = None;
     loop {
         if shared.cancel.load(Ordering::Relaxed) {
             return Err(RuntimeError::Cancelled);
@@ -372,6 +373,7 @@ fn run_source(
                 if !barrier.savepoint {
                     snapshotted.insert(barrier.id, position);
                 }
+                last_barrier = Some(barrier.id);
                 let head = NodeCapture {
                     source_position: Some(value),
                     ..NodeCapture::default()
@@ -426,7 +428,7 @@ fn run_source(
                 {
                     let position = serde_json::to_value(source.position())
                         .expect("source positions serialize");
-                    handle.source_finished(ctx.index, &spec.id, subtask, position);
+                    handle.source_finished(ctx.index, &spec.id, subtask, position, last_barrier);
                 }
                 break;
             }

@@ -182,7 +182,9 @@ impl CheckpointCoordinator {
             tracing::debug!(id, task = task.0, "ack for a checkpoint not in flight");
             return AckOutcome::Unknown;
         };
-        if !self.tasks.contains(&task) {
+        // A finished task still acknowledges the checkpoints it took part
+        // in before it finished.
+        if !self.tasks.contains(&task) && !in_flight.waiting.contains(&task) {
             tracing::warn!(id, task = task.0, "ack from an unknown task");
             return AckOutcome::Unknown;
         }
@@ -222,16 +224,23 @@ impl CheckpointCoordinator {
 
     /// Task `task` has finished for good (a bounded source at its end) and
     /// its last state stands for it from now on: later checkpoints do not
-    /// wait for it, nor do those in flight. Returns the in-flight ones that
-    /// thereby completed, oldest first. When no task is left, no checkpoint
-    /// starts any more.
-    pub fn task_finished(&mut self, task: TaskId, now: Instant) -> Vec<Completion> {
+    /// wait for it, nor do those in flight after `took_part_up_to` (the last
+    /// checkpoint it took part in, whose acknowledgement may still be on its
+    /// way). Returns the in-flight ones that thereby completed, oldest
+    /// first. When no task is left, no checkpoint starts any more.
+    pub fn task_finished(
+        &mut self,
+        task: TaskId,
+        took_part_up_to: Option<u64>,
+        now: Instant,
+    ) -> Vec<Completion> {
         if !self.tasks.remove(&task) {
             return Vec::new();
         }
         let done: Vec<u64> = self
             .in_flight
             .iter_mut()
+            .filter(|(id, _)| took_part_up_to.is_none_or(|last| **id > last))
             .filter_map(|(&id, f)| {
                 f.waiting.remove(&task);
                 f.waiting.is_empty().then_some(id)

@@ -109,12 +109,12 @@ fn a_finished_task_is_no_longer_waited_for() {
         c.ack(1, T0, t + secs(11)),
         AckOutcome::Pending { remaining: 1 }
     );
-    // T1 ends before acknowledging: checkpoint 1 completes without it.
-    let done = c.task_finished(T1, t + secs(12));
+    // T1 ends before it got checkpoint 1's barrier: 1 completes without it.
+    let done = c.task_finished(T1, None, t + secs(12));
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].id, 1);
     assert_eq!(done[0].duration, secs(2));
-    assert!(c.task_finished(T1, t + secs(12)).is_empty(), "once");
+    assert!(c.task_finished(T1, None, t + secs(12)).is_empty(), "once");
     // Later checkpoints wait for T0 alone; T1's acks are unknown.
     assert_eq!(c.tick(t + secs(20)).trigger, checkpoint(2));
     assert_eq!(c.ack(2, T1, t + secs(21)), AckOutcome::Unknown);
@@ -123,8 +123,22 @@ fn a_finished_task_is_no_longer_waited_for() {
         AckOutcome::Complete(_)
     ));
     // With no task left nothing starts.
-    assert!(c.task_finished(T0, t + secs(22)).is_empty());
+    assert!(c.task_finished(T0, None, t + secs(22)).is_empty());
     assert_eq!(c.tick(t + secs(100)).trigger, None);
+}
+
+#[test]
+fn a_finished_task_still_acknowledges_what_it_took_part_in() {
+    let (mut c, t) = coordinator(config(), None);
+    assert_eq!(c.tick(t + secs(10)).trigger, checkpoint(1));
+    c.ack(1, T0, t + secs(11));
+    // T1 injected barrier 1, then finished; its upload is still going.
+    assert!(c.task_finished(T1, Some(1), t + secs(11)).is_empty());
+    assert!(matches!(
+        c.ack(1, T1, t + secs(12)),
+        AckOutcome::Complete(_)
+    ));
+    assert_eq!(c.ack(1, T1, t + secs(12)), AckOutcome::Unknown);
 }
 
 #[test]
