@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use rocksdb::{
-    BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType, LogLevel, Options,
-    WriteOptions,
+    BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType,
+    LogLevel, Options, WriteOptions,
 };
 
 use crate::layout::{META_CF, STATE_CF};
