@@ -216,11 +216,11 @@ edges:
 
     #[test]
     fn type_must_be_known_and_present() {
-        let (path, line, _, message) = yaml_error(parse_edited("type: generator", "type: kafka"));
+        let (path, line, _, message) = yaml_error(parse_edited("type: generator", "type: pulsar"));
         assert_eq!((path.as_str(), line), ("sources[0].type", 4));
         assert_eq!(
             message,
-            "unknown source type `kafka`, expected `file` or `generator`"
+            "unknown source type `pulsar`, expected one of `file`, `generator`, `kafka`"
         );
         let (path, _, _, message) = yaml_error(parse_edited("    type: stdout\n", ""));
         assert_eq!(
