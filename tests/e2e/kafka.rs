@@ -41,11 +41,12 @@ fn write_job(dir: &Path, cluster: &KafkaCluster, topic: &str, extra: &str) {
         "name: kafka-count\nbatch_size: 50\n\
          checkpoints: {{ interval_ms: 150 }}\nrestart: {{ strategy: none }}\n\
          sources:\n  - {{ id: in, type: kafka, parallelism: 2, brokers: \"{brokers}\", \
-         topics: [{topic}], stop: latest{extra} }}\n\
+         topics: [{topic}], stop: latest, properties: {properties}{extra} }}\n\
          operators:\n  - {{ id: count, module: running_count.wasm, parallelism: 2, key_by: record }}\n\
          sinks:\n  - {{ id: out, type: file, path: out, parallelism: 1 }}\n\
          edges:\n  - {{ from: in, to: count }}\n  - {{ from: count, to: out }}\n",
         brokers = cluster.bootstrap(),
+        properties = cluster.properties_yaml(),
     );
     std::fs::write(dir.join("job.yaml"), yaml).unwrap();
 }
@@ -76,19 +77,21 @@ fn kill_and_restore(dir: &Path, kills: u32, seed: u64) {
 
 #[test]
 fn killed_kafka_jobs_count_every_record_exactly_once() {
-    let cluster = KafkaCluster::start(1);
-    cluster.create_topic("in", PARTITIONS);
+    // The opt-in suite: with WEIR_KAFKA_BROKERS set, against that cluster.
+    let cluster = KafkaCluster::from_env_or_start(1);
+    let topic = cluster.topic("in");
+    cluster.create_topic(&topic, PARTITIONS);
     let count = 30_000;
-    produce(&cluster, "in", count, 30);
+    produce(&cluster, &topic, count, 30);
     let dir = tempfile::tempdir().unwrap();
-    write_job(dir.path(), &cluster, "in", ", rate_per_sec: 8000");
+    write_job(dir.path(), &cluster, &topic, ", rate_per_sec: 8000");
 
     kill_and_restore(dir.path(), 5, 0x004b_6166_6b61);
     assert_exactly_once(&dir.path().join("out"), count as u64);
 
     // The offsets of the last checkpoint went to the consumer group too.
-    let committed = cluster.committed("weir-kafka-count-in", "in", PARTITIONS);
-    assert_eq!(committed, cluster.end_offsets("in", PARTITIONS));
+    let committed = cluster.committed("weir-kafka-count-in", &topic, PARTITIONS);
+    assert_eq!(committed, cluster.end_offsets(&topic, PARTITIONS));
 }
 
 #[test]

@@ -116,11 +116,11 @@ impl Setup {
 }
 
 /// The only value of a list flag, or `default` when it was not given.
-fn single<T: Copy>(values: &[T], default: T, flag: &str) -> anyhow::Result<T> {
+pub(super) fn single<T: Copy>(values: &[T], default: T, flag: &str) -> anyhow::Result<T> {
     match values {
         [] => Ok(default),
         [value] => Ok(*value),
-        _ => bail!("--durable measures one {flag} value, not {}", values.len()),
+        _ => bail!("this bench measures one {flag} value, not {}", values.len()),
     }
 }
 
@@ -399,7 +399,7 @@ mod tests {
         let err = single(&[1, 2], 2, "--parallelism").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "--durable measures one --parallelism value, not 2"
+            "this bench measures one --parallelism value, not 2"
         );
     }
 }

@@ -6,6 +6,7 @@
 mod checksum;
 mod durable;
 mod durable_report;
+mod kafka;
 mod machine;
 mod native;
 mod report;
@@ -61,11 +62,16 @@ pub(crate) struct BenchArgs {
     json: bool,
     #[command(flatten)]
     durable: durable::DurableArgs,
+    #[command(flatten)]
+    kafka: kafka::KafkaArgs,
 }
 
 pub(crate) fn bench(mut args: BenchArgs) -> anyhow::Result<()> {
     if args.durable.durable {
         return durable::bench(&args);
+    }
+    if args.kafka.kafka {
+        return kafka::bench(&args);
     }
     if args.batch_sizes.is_empty() {
         args.batch_sizes = vec![64, 512, 4096];

@@ -90,8 +90,8 @@ pub(crate) struct SpecRun {
     pub(crate) summary: JobSummary,
 }
 
-/// Runs a bench job once with `options`, checking that its generator
-/// `gen` made `records` records.
+/// Runs a bench job once with `options`, checking that its sources read
+/// `records` records.
 pub(crate) fn run_spec(
     engine: &WasmEngine,
     spec: JobSpec,
@@ -99,6 +99,7 @@ pub(crate) fn run_spec(
     options: &RunOptions,
 ) -> anyhow::Result<SpecRun> {
     let name = spec.name.clone();
+    let sources: Vec<String> = spec.sources.iter().map(|s| s.id.clone()).collect();
     let loaded = LoadedSpec {
         spec,
         dir: std::env::current_dir().context("reading the current folder")?,
@@ -111,10 +112,13 @@ pub(crate) fn run_spec(
         .with_context(|| format!("bench job {name} failed"))?;
     let elapsed = started.elapsed();
     let node = |id: &str| summary.nodes.iter().find(|n| n.id == id);
-    let generated = node("gen").map_or(0, |n| n.records_in);
+    let read: u64 = sources
+        .iter()
+        .map(|id| node(id).map_or(0, |n| n.records_in))
+        .sum();
     ensure!(
-        generated == records,
-        "the generator made {generated} records, not {records}"
+        read == records,
+        "the sources read {read} records, not {records}"
     );
     let records_out = node("out").map_or(0, |n| n.records_in);
     Ok(SpecRun {
