@@ -50,10 +50,7 @@ pub(crate) struct DurableArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     interval_ms: u64,
     /// With --durable: records of each growing-state run (record i has key
-    /// i, so each adds a key). The default stays below the ~1.7 M keys (at
-    /// parallelism 2) past which the job slows several times: the RocksDB
-    /// backend's default block cache then no longer keeps an SST's filter
-    /// block (see the README's "Durable state" under "Performance").
+    /// i, so each adds a key).
     #[arg(long, default_value_t = 1_200_000, requires = "durable",
           value_parser = clap::value_parser!(u64).range(1..))]
     grow_records: u64,
