@@ -235,6 +235,19 @@ fn damaged_checkpoint_files_are_never_restored() {
     let kept = std::fs::read(&timers).unwrap();
     std::fs::write(&timers, &kept[..kept.len() / 2]).unwrap();
     restore_fails(dir.path(), latest, &["timers` is damaged"]);
+    // One byte of it flipped, its size unchanged: a key group's checksum
+    // catches it when the state is read.
+    let mut flipped = kept.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    std::fs::write(&timers, &flipped).unwrap();
+    let out = support::run_weir(dir.path(), &["--restore", "latest"], LIMIT).unwrap();
+    let line = support::error_line("a restore from a flipped byte", &out);
+    eprintln!("damaged checkpoint: {line}");
+    assert!(
+        line.contains("do not match their checksum: the file is damaged"),
+        "{line}"
+    );
     std::fs::write(&timers, &kept).unwrap();
 
     // Its metadata is garbage: `latest` is the one before, with a warning.

@@ -24,6 +24,7 @@ pub fn concat_key_groups<B: AsRef<[u8]>>(
             key_group,
             offset: bytes.len() as u64,
             len: blob.len() as u64,
+            crc32c: Some(crc32c::crc32c(blob)),
         });
         bytes.extend_from_slice(blob);
     }
@@ -69,7 +70,9 @@ impl KeyGroupsHandle {
         if range.is_empty() {
             return Ok(Some(Bytes::new()));
         }
-        storage.read_range(&self.file, range).map(Some)
+        let blob = storage.read_range(&self.file, range)?;
+        verify(&self.file, span, &blob)?;
+        Ok(Some(blob))
     }
 
     /// Reads the blobs of every key group in `key_groups` that the file
@@ -96,12 +99,23 @@ impl KeyGroupsHandle {
                 if range.end > bytes.len() as u64 {
                     return Err(out_of_file(&self.file, span, bytes.len() as u64));
                 }
-                Ok((
-                    span.key_group,
-                    bytes.slice(range.start as usize..range.end as usize),
-                ))
+                let blob = bytes.slice(range.start as usize..range.end as usize);
+                verify(&self.file, span, &blob)?;
+                Ok((span.key_group, blob))
             })
             .collect()
+    }
+}
+
+/// Checks a blob read back against its span's CRC-32C, when it has one.
+fn verify(file: &FileRef, span: &KeyGroupSpan, blob: &[u8]) -> Result<()> {
+    match span.crc32c {
+        Some(want) if crc32c::crc32c(blob) != want => Err(Error::KeyGroup {
+            key_group: span.key_group,
+            path: file.path.clone(),
+            reason: "its bytes do not match their checksum: the file is damaged".into(),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -145,6 +159,29 @@ mod tests {
     }
 
     #[test]
+    fn a_blob_that_changed_is_refused() {
+        let (bytes, groups) = concat_key_groups([(1, &b"one"[..]), (2, b"two")]);
+        let file = FileRef {
+            path: "f".into(),
+            size: bytes.len() as u64,
+        };
+        let span = groups[1];
+        assert_eq!(span.crc32c, Some(crc32c::crc32c(b"two")));
+        verify(&file, &span, b"two").unwrap();
+        let err = verify(&file, &span, b"twO").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "key group 2 in `f`: its bytes do not match their checksum: the file is damaged"
+        );
+        // Spans from before checksums are taken as they are.
+        let old = KeyGroupSpan {
+            crc32c: None,
+            ..span
+        };
+        verify(&file, &old, b"twO").unwrap();
+    }
+
+    #[test]
     fn spans_outside_the_file_are_errors() {
         let file = FileRef {
             path: "f".into(),
@@ -154,6 +191,7 @@ mod tests {
             key_group: 1,
             offset: 3,
             len: 2,
+            crc32c: None,
         };
         let err = checked_range(&file, &span).unwrap_err();
         assert!(err.to_string().contains("key group 1 in `f`"), "{err}");

@@ -178,6 +178,10 @@ pub struct KeyGroupSpan {
     pub offset: u64,
     /// Length in bytes.
     pub len: u64,
+    /// CRC-32C of the blob, checked when it is read back (absent in
+    /// metadata written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc32c: Option<u32>,
 }
 
 /// A stored file.
@@ -336,6 +340,7 @@ mod tests {
                                 key_group: 3,
                                 offset: 0,
                                 len: 5,
+                                crc32c: Some(0x1234_5678),
                             }],
                         }),
                         ..SubtaskSnapshot::default()
