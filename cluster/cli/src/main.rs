@@ -12,6 +12,12 @@ mod control;
 mod new;
 mod run;
 
+/// mimalloc serves the host's many small allocations (records, batches,
+/// state keys) in fewer instructions than glibc's malloc (README,
+/// Performance: 13–25 % more records per second in scenarios a and c).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Weir: stream processing with WebAssembly operators.
 #[derive(Parser, Debug)]
 #[command(name = "weir", version, about)]
