@@ -31,7 +31,7 @@ use super::{BenchArgs, Start};
 
 /// Records of each scenario (c) run by default: about 30–40 s with
 /// RocksDB on a 2-core machine, so a run takes a few checkpoints at 10 s.
-const DEFAULT_RECORDS: u64 = 1_000_000;
+const DEFAULT_RECORDS: u64 = 4_000_000;
 const DEFAULT_PARALLELISM: u32 = 2;
 const DEFAULT_BATCH_SIZE: usize = 512;
 
@@ -42,7 +42,7 @@ pub(crate) struct DurableArgs {
     /// RocksDB, RocksDB with incremental and with full checkpoints, then
     /// checkpoints of a keyed count whose state grows. Takes one
     /// --parallelism (default 2) and one --batch-sizes (default 512);
-    /// --records defaults to 1 M; --scenario and --repeat do not apply.
+    /// --records defaults to 4 M; --scenario and --repeat do not apply.
     #[arg(long)]
     pub(crate) durable: bool,
     /// With --durable: checkpoint interval of the scenario (c) runs.
