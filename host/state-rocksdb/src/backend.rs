@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use rocksdb::{ColumnFamily, DB, DBRawIterator, ReadOptions, WriteBatch, WriteOptions};
-use weir_state::{StateDescriptor, StateError, StateId};
+use weir_state::{StateDescriptor, StateId};
 use weir_types::KeyGroupRange;
 
 use crate::error::{corrupt, storage};
@@ -119,14 +119,7 @@ impl RocksDbBackend {
     /// Index into `group_bytes` of `key_group`, if owned.
     #[inline]
     pub(crate) fn group_index(&self, key_group: u32) -> weir_state::Result<usize> {
-        if self.range.contains(&key_group) {
-            Ok((key_group - self.range.start) as usize)
-        } else {
-            Err(StateError::KeyGroupNotOwned {
-                key_group,
-                range: self.range.clone(),
-            })
-        }
+        weir_state::group_index(&self.range, key_group)
     }
 
     /// Fails if replacing `removed` bytes by `added` takes the total over

@@ -8,39 +8,17 @@
 use std::path::Path;
 
 use rocksdb::WriteBatch;
+use weir_state::quota::{element_bytes, map_entry_bytes};
+use weir_state::ttl::expired;
 use weir_state::{
-    BackendSnapshot, ENTRY_OVERHEAD, KeyScope, KeyedStateBackend, Result, SnapshotKind,
-    StateDescriptor, StateId, StateKind,
+    BackendSnapshot, KeyScope, KeyedStateBackend, Result, SnapshotKind, StateDescriptor, StateId,
+    StateKind,
 };
 use weir_types::KeyGroupRange;
 
 use crate::backend::{item, list, scan_done};
 use crate::layout;
 use crate::{RocksDbBackend, canonical, native};
-
-/// Bytes one element counts without its key.
-#[inline]
-fn size(value_len: usize) -> u64 {
-    value_len as u64 + ENTRY_OVERHEAD
-}
-
-/// Bytes a map entry counts: the user key, the map key and the value (the
-/// same rule as the heap backend's; every entry counts its key, so adding or
-/// removing one never scans for others).
-#[inline]
-fn map_entry_size(scope: KeyScope<'_>, map_key_len: usize, value_len: usize) -> u64 {
-    (scope.key.len() + map_key_len) as u64 + size(value_len)
-}
-
-fn expired(ttl_ms: Option<u64>, written_at: i64, now_ms: i64) -> bool {
-    match ttl_ms {
-        None => false,
-        Some(ttl) => {
-            let ttl = i64::try_from(ttl).unwrap_or(i64::MAX);
-            now_ms >= written_at.saturating_add(ttl)
-        }
-    }
-}
 
 impl RocksDbBackend {
     /// Checks `id` is a `kind` state and the scope's key group is owned (in
@@ -107,8 +85,11 @@ impl KeyedStateBackend for RocksDbBackend {
                 };
                 freed = scope.key.len() as u64
                     + match kind {
-                        StateKind::Value => size(item(&record)?.1.len()),
-                        _ => list(&record)?.iter().map(|(_, v)| size(v.len())).sum(),
+                        StateKind::Value => element_bytes(item(&record)?.1.len()),
+                        _ => list(&record)?
+                            .iter()
+                            .map(|(_, v)| element_bytes(v.len()))
+                            .sum(),
                     };
                 batch.delete_cf(self.state(), key);
             }
@@ -117,7 +98,7 @@ impl KeyedStateBackend for RocksDbBackend {
                 let mut it = self.scan(&prefix);
                 while let Some((key, record)) = it.item() {
                     let map_key_len = key.len() - prefix.len();
-                    freed += map_entry_size(scope, map_key_len, item(record)?.1.len());
+                    freed += map_entry_bytes(scope.key.len(), map_key_len, item(record)?.1.len());
                     batch.delete_cf(self.state(), key);
                     it.next();
                 }
@@ -147,7 +128,7 @@ impl KeyedStateBackend for RocksDbBackend {
         if !expired(ttl, written_at, now_ms) {
             return Ok(Some(value.to_vec()));
         }
-        let freed = scope.key.len() as u64 + size(value.len());
+        let freed = scope.key.len() as u64 + element_bytes(value.len());
         self.delete(gi, &key, freed)?;
         Ok(None)
     }
@@ -166,10 +147,10 @@ impl KeyedStateBackend for RocksDbBackend {
             .get_pinned_cf(self.state(), &key)
             .map_err(crate::error::storage)?
         {
-            Some(old) => size(item(&old)?.1.len()),
+            Some(old) => element_bytes(item(&old)?.1.len()),
             None => 0,
         };
-        let added = size(value.len())
+        let added = element_bytes(value.len())
             + if removed == 0 {
                 scope.key.len() as u64
             } else {
@@ -199,7 +180,7 @@ impl KeyedStateBackend for RocksDbBackend {
         if !expired(ttl, written_at, now_ms) {
             return Ok(Some(value.to_vec()));
         }
-        let entry_size = map_entry_size(scope, map_key.len(), value.len());
+        let entry_size = map_entry_bytes(scope.key.len(), map_key.len(), value.len());
         self.delete(gi, &entry_key, entry_size)?;
         Ok(None)
     }
@@ -214,9 +195,9 @@ impl KeyedStateBackend for RocksDbBackend {
     ) -> Result<()> {
         let (_, gi, prefix) = self.locate_map(id, scope)?;
         let entry_key = [prefix.as_slice(), &map_key].concat();
-        let added = map_entry_size(scope, map_key.len(), value.len());
+        let added = map_entry_bytes(scope.key.len(), map_key.len(), value.len());
         let removed = match self.get(&entry_key)? {
-            Some(old) => map_entry_size(scope, map_key.len(), item(&old)?.1.len()),
+            Some(old) => map_entry_bytes(scope.key.len(), map_key.len(), item(&old)?.1.len()),
             None => 0,
         };
         self.admit(removed, added)?;
@@ -233,7 +214,7 @@ impl KeyedStateBackend for RocksDbBackend {
         let Some(old) = self.get(&entry_key)? else {
             return Ok(());
         };
-        let entry_size = map_entry_size(scope, map_key.len(), item(&old)?.1.len());
+        let entry_size = map_entry_bytes(scope.key.len(), map_key.len(), item(&old)?.1.len());
         self.delete(gi, &entry_key, entry_size)
     }
 
@@ -252,7 +233,7 @@ impl KeyedStateBackend for RocksDbBackend {
             let map_key = &key[prefix.len()..];
             let (written_at, value) = item(record)?;
             if expired(ttl, written_at, now_ms) {
-                freed += map_entry_size(scope, map_key.len(), value.len());
+                freed += map_entry_bytes(scope.key.len(), map_key.len(), value.len());
                 batch.delete_cf(self.state(), key);
             } else {
                 entries.push((map_key.to_vec(), value.to_vec()));
@@ -277,7 +258,7 @@ impl KeyedStateBackend for RocksDbBackend {
         let (live, dead): (Vec<_>, Vec<_>) =
             items.iter().partition(|(at, _)| !expired(ttl, *at, now_ms));
         if !dead.is_empty() {
-            let mut freed: u64 = dead.iter().map(|(_, v)| size(v.len())).sum();
+            let mut freed: u64 = dead.iter().map(|(_, v)| element_bytes(v.len())).sum();
             let mut batch = WriteBatch::default();
             if live.is_empty() {
                 freed += scope.key.len() as u64;
@@ -303,7 +284,7 @@ impl KeyedStateBackend for RocksDbBackend {
         now_ms: i64,
     ) -> Result<()> {
         let (_, gi, key) = self.locate(id, StateKind::List, scope)?;
-        let mut added = size(value.len());
+        let mut added = element_bytes(value.len());
         let mut record = match self.get(&key)? {
             Some(old) => old,
             None => {
@@ -330,13 +311,19 @@ impl KeyedStateBackend for RocksDbBackend {
         let (_, gi, key) = self.locate(id, StateKind::List, scope)?;
         let key_len = scope.key.len() as u64;
         let removed = match self.get(&key)? {
-            Some(old) => key_len + list(&old)?.iter().map(|(_, v)| size(v.len())).sum::<u64>(),
+            Some(old) => {
+                key_len
+                    + list(&old)?
+                        .iter()
+                        .map(|(_, v)| element_bytes(v.len()))
+                        .sum::<u64>()
+            }
             None => 0,
         };
         let added = if values.is_empty() {
             0
         } else {
-            key_len + values.iter().map(|v| size(v.len())).sum::<u64>()
+            key_len + values.iter().map(|v| element_bytes(v.len())).sum::<u64>()
         };
         self.admit(removed, added)?;
         let mut batch = WriteBatch::default();

@@ -22,20 +22,18 @@ impl Stamped {
     /// Bytes this element counts, without any key.
     #[inline]
     pub(crate) fn size(&self) -> u64 {
-        self.value.len() as u64 + ENTRY_OVERHEAD
+        crate::quota::element_bytes(self.value.len())
     }
 }
 
 /// One key's map: ordered by map key bytes.
 pub(crate) type MapEntry = BTreeMap<Vec<u8>, Stamped>;
 
-/// Bytes one map item of a key `key_len` bytes long counts: the key, the
-/// map key and the value. Every entry counts its key (as RocksDB stores it
-/// in every entry's key), so that adding or removing an entry never needs
-/// to know whether the map has others.
+/// Bytes one map item of a key `key_len` bytes long counts
+/// ([`crate::quota::map_entry_bytes`]).
 #[inline]
 pub(crate) fn map_item_size(key_len: usize, map_key: &[u8], item: &Stamped) -> u64 {
-    (key_len + map_key.len()) as u64 + item.size()
+    crate::quota::map_entry_bytes(key_len, map_key.len(), item.value.len())
 }
 
 /// Bytes a whole map of a key `key_len` bytes long counts, its key

@@ -13,7 +13,7 @@
 
 /// Whether an entry written at `written_at` has expired at `now_ms`.
 #[inline]
-pub(crate) fn expired(ttl_ms: Option<u64>, written_at: i64, now_ms: i64) -> bool {
+pub fn expired(ttl_ms: Option<u64>, written_at: i64, now_ms: i64) -> bool {
     match ttl_ms {
         None => false,
         Some(ttl) => {

@@ -4,7 +4,7 @@ use weir_types::KeyGroupRange;
 
 use super::table::{Table, purge_list, purge_map};
 use super::{HeapBackend, restore};
-use crate::entry::{ENTRY_OVERHEAD, Stamped, list_size, map_item_size};
+use crate::entry::{Stamped, list_size, map_item_size};
 use crate::registry::Registration;
 use crate::ttl::expired;
 use crate::{KeyScope, KeyedStateBackend, Result, StateDescriptor, StateId, StateKind};
@@ -267,7 +267,7 @@ impl KeyedStateBackend for HeapBackend {
             key_len
                 + values
                     .iter()
-                    .map(|v| v.len() as u64 + ENTRY_OVERHEAD)
+                    .map(|v| crate::quota::element_bytes(v.len()))
                     .sum::<u64>()
         };
         self.usage.admit(removed, added)?;

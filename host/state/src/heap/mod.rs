@@ -137,13 +137,20 @@ impl HeapBackend {
     /// Index into `groups` of `key_group`, if owned.
     #[inline]
     fn group_index(&self, key_group: u32) -> Result<usize> {
-        if self.range.contains(&key_group) {
-            Ok((key_group - self.range.start) as usize)
-        } else {
-            Err(StateError::KeyGroupNotOwned {
-                key_group,
-                range: self.range.clone(),
-            })
-        }
+        group_index(&self.range, key_group)
+    }
+}
+
+/// Index of `key_group` among the key groups of `range` (a backend's
+/// per-group tables), or `KeyGroupNotOwned`.
+#[inline]
+pub fn group_index(range: &KeyGroupRange, key_group: u32) -> Result<usize> {
+    if range.contains(&key_group) {
+        Ok((key_group - range.start) as usize)
+    } else {
+        Err(StateError::KeyGroupNotOwned {
+            key_group,
+            range: range.clone(),
+        })
     }
 }
