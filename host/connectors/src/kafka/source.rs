@@ -479,6 +479,9 @@ impl Source for KafkaSource {
         if let Some(pacer) = &mut self.pacer {
             max = pacer.allow(max as u64) as usize;
         }
+        // The partition of the last message: consecutive messages mostly
+        // share it, so its name is copied once per run, not per record.
+        let mut tp: Tp = (String::new(), -1);
         while out.len() - before < max {
             let message = match self.consumer.poll(Duration::ZERO) {
                 None => break,
@@ -489,7 +492,9 @@ impl Source for KafkaSource {
                     break;
                 }
             };
-            let tp = (message.topic().to_owned(), message.partition());
+            if tp.1 != message.partition() || tp.0 != message.topic() {
+                tp = (message.topic().to_owned(), message.partition());
+            }
             let Some(state) = self.partitions.get_mut(&tp) else {
                 continue;
             };
@@ -509,7 +514,7 @@ impl Source for KafkaSource {
                 Err(message) => {
                     return Err(ConnectorError::KafkaDecode {
                         source_id: self.id.clone(),
-                        topic: tp.0,
+                        topic: tp.0.clone(),
                         partition: tp.1,
                         offset,
                         message,
