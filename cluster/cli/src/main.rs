@@ -13,8 +13,8 @@ mod new;
 mod run;
 
 /// mimalloc serves the host's many small allocations (records, batches,
-/// state keys) in fewer instructions than glibc's malloc (README,
-/// Performance: 13–25 % more records per second in scenarios a and c).
+/// state keys) in fewer instructions than glibc's malloc (the README's
+/// Performance section has the A/B runs).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
