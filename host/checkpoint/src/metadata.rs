@@ -127,6 +127,9 @@ pub struct SubtaskSnapshot {
     /// A sink's pending commit (connector-specific JSON).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sink: Option<serde_json::Value>,
+    /// The bulk bytes of a sink's pending commit (records written ahead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sink_data: Option<FileRef>,
 }
 
 /// Where a subtask's keyed state is.
@@ -291,6 +294,7 @@ impl SubtaskSnapshot {
         keyed
             .into_iter()
             .chain(self.timers.iter().map(|timers| &timers.file))
+            .chain(self.sink_data.iter())
     }
 }
 

@@ -2,11 +2,14 @@
 
 use std::path::Path;
 
-use weir_spec::{FileSinkSpec, FileSourceSpec, SinkKind, SinkSpec, SourceKind, SourceSpec};
+use weir_spec::{
+    Delivery, FileSinkSpec, FileSourceSpec, SinkKind, SinkSpec, SourceKind, SourceSpec,
+};
 
 use crate::{
     CommittingFileSink, ConnectorError, DiscardSink, FileSink, FileSinkState, FileSource,
-    GeneratorSource, KafkaSink, KafkaSource, Result, Sink, Source, StdoutSink,
+    GeneratorSource, KafkaSink, KafkaSource, Result, Sink, SinkPrecommit, Source, StdoutSink,
+    TransactionalKafkaSink,
 };
 
 /// Opens subtask `subtask` of `parallelism` of the source `spec` of job
@@ -81,9 +84,10 @@ pub fn open_sink(
 }
 
 /// Opens a sink subtask of a job that takes checkpoints. File sinks commit
-/// exactly once ([`CommittingFileSink`]): with `restored` (the subtask's
-/// state from the checkpoint a job restarts from) they first finish that
-/// checkpoint's commits and cut the output back to it. Other sinks are
+/// exactly once ([`CommittingFileSink`]), and so do Kafka sinks with
+/// `delivery: exactly_once` ([`TransactionalKafkaSink`]): with `restored`
+/// (what the subtask pre-committed in the checkpoint a job restarts from)
+/// they first finish that checkpoint's commits. Other sinks are
 /// at-least-once and opened as by [`open_sink`].
 pub fn open_checkpointed_sink(
     job: &str,
@@ -91,9 +95,15 @@ pub fn open_checkpointed_sink(
     base_dir: &Path,
     subtask: u32,
     parallelism: u32,
-    restored: Option<&serde_json::Value>,
+    restored: Option<&SinkPrecommit>,
 ) -> Result<Box<dyn Sink>> {
     match &spec.kind {
+        SinkKind::Kafka(kafka) if kafka.delivery == Delivery::ExactlyOnce => {
+            check_subtask(&spec.id, subtask, parallelism)?;
+            Ok(Box::new(TransactionalKafkaSink::open(
+                job, &spec.id, kafka, subtask, restored,
+            )?))
+        }
         SinkKind::File(file) => {
             check_subtask(&spec.id, subtask, parallelism)?;
             let file = FileSinkSpec {
@@ -105,26 +115,33 @@ pub fn open_checkpointed_sink(
                 &file,
                 subtask,
                 parallelism,
-                restored,
+                restored.map(|r| &r.state),
             )?))
         }
         _ => open_sink(job, spec, base_dir, subtask, parallelism),
     }
 }
 
-/// Finishes the commits a sink subtask's checkpointed state records (for a
-/// job restored from a checkpoint taken when it had finished). Sinks without
-/// such state have nothing to do.
-pub fn recover_sink(spec: &SinkSpec, state: &serde_json::Value) -> Result<()> {
-    if let SinkKind::File(_) = &spec.kind {
-        let state: FileSinkState =
-            serde_json::from_value(state.clone()).map_err(|e| ConnectorError::Config {
-                id: spec.id.clone(),
-                message: format!("checkpointed file sink state is invalid: {e}"),
-            })?;
-        crate::recover_file_sink(&spec.id, &state)?;
+/// Finishes the commits a sink subtask pre-committed (for a job restored
+/// from a checkpoint taken when it had finished). Sinks without such state
+/// have nothing to do.
+pub fn recover_sink(spec: &SinkSpec, precommit: &SinkPrecommit) -> Result<()> {
+    match &spec.kind {
+        SinkKind::File(_) => {
+            let state: FileSinkState =
+                serde_json::from_value(precommit.state.clone()).map_err(|e| {
+                    ConnectorError::Config {
+                        id: spec.id.clone(),
+                        message: format!("checkpointed file sink state is invalid: {e}"),
+                    }
+                })?;
+            crate::recover_file_sink(&spec.id, &state)
+        }
+        SinkKind::Kafka(kafka) if kafka.delivery == Delivery::ExactlyOnce => {
+            crate::kafka::recover_transactions(&spec.id, kafka, precommit)
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn check_subtask(id: &str, subtask: u32, parallelism: u32) -> Result<()> {

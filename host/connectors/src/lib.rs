@@ -15,11 +15,11 @@ pub use error::{ConnectorError, Result};
 pub use factory::{open_checkpointed_sink, open_sink, open_source, recover_sink};
 pub use file_source::FileSource;
 pub use generator::GeneratorSource;
-pub use kafka::{KafkaSink, KafkaSource};
+pub use kafka::{KafkaSink, KafkaSource, TransactionalKafkaSink};
 pub use partition_watermarks::PartitionWatermarks;
 pub use sink::{
     CommittingFileSink, DiscardSink, FINAL_CHECKPOINT, FileSink, FileSinkState, Segment, Sink,
-    StdoutSink, recover_file_sink,
+    SinkPrecommit, StdoutSink, recover_file_sink,
 };
 pub use source::{KafkaPartitionOffset, Source, SourcePoll, SourcePosition};
 pub use watermark::WatermarkGenerator;

@@ -19,6 +19,25 @@ use weir_types::Record;
 
 use crate::Result;
 
+/// What a sink subtask pre-committed at a barrier: what a checkpoint
+/// stores so that a restored job can finish (or redo) the commit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SinkPrecommit {
+    /// Connector-specific JSON, kept in the checkpoint's metadata: keep it
+    /// small.
+    pub state: serde_json::Value,
+    /// Bulk bytes (for example records written ahead of a transaction),
+    /// stored as a file of the checkpoint.
+    pub data: Option<Vec<u8>>,
+}
+
+impl SinkPrecommit {
+    /// A pre-commit that is only metadata.
+    pub fn state(state: serde_json::Value) -> Self {
+        SinkPrecommit { state, data: None }
+    }
+}
+
 /// One subtask of a sink: a synchronous writer driven by its task thread.
 ///
 /// Writes may be buffered; [`flush`](Sink::flush) pushes them out (the
@@ -40,7 +59,7 @@ pub trait Sink: Send {
     /// what the checkpoint must store to finish (or redo) the commit after a
     /// failure. The default flushes and stores nothing: the output is
     /// at-least-once.
-    fn precommit(&mut self, checkpoint: u64) -> Result<Option<serde_json::Value>> {
+    fn precommit(&mut self, checkpoint: u64) -> Result<Option<SinkPrecommit>> {
         let _ = checkpoint;
         self.flush()?;
         Ok(None)

@@ -16,6 +16,7 @@ fn spec(cluster: &KafkaCluster, topic: &str) -> KafkaSinkSpec {
         brokers: cluster.bootstrap(),
         topic: topic.to_owned(),
         delivery: Delivery::AtLeastOnce,
+        transactional_id_prefix: None,
         properties: BTreeMap::new(),
     }
 }

@@ -8,7 +8,10 @@
 
 use std::path::{Path, PathBuf};
 
-use weir_checkpoint::{KeyGroupsHandle, KeyedStateHandle, PendingCheckpoint, SubtaskSnapshot};
+use weir_checkpoint::{
+    FileRef, KeyGroupsHandle, KeyedStateHandle, PendingCheckpoint, SubtaskSnapshot,
+};
+use weir_connectors::SinkPrecommit;
 use weir_state::{BackendSnapshot, KeyGroupBlob};
 use weir_wasm::StateSnapshot;
 
@@ -22,7 +25,7 @@ pub(crate) struct NodeCapture {
     /// Where a source continues.
     pub(crate) source_position: Option<serde_json::Value>,
     /// What a sink pre-committed.
-    pub(crate) sink: Option<serde_json::Value>,
+    pub(crate) sink: Option<SinkPrecommit>,
 }
 
 /// A capture with the node and subtask it belongs to.
@@ -66,13 +69,32 @@ pub(crate) fn store(
     if let Some(scratch) = scratch {
         remove_scratch(&scratch);
     }
+    let (sink, sink_data) = store_sink(pending, &dir, capture.sink)?;
     Ok(SubtaskSnapshot {
         key_groups: capture.key_groups,
         keyed_state,
         timers,
         source_position: capture.source_position,
-        sink: capture.sink,
+        sink,
+        sink_data,
     })
+}
+
+/// Splits a sink's pre-commit into the metadata's JSON and a file
+/// `<dir>/sink` for its bulk bytes.
+pub(crate) fn store_sink(
+    pending: &PendingCheckpoint,
+    dir: &str,
+    precommit: Option<SinkPrecommit>,
+) -> Result<(Option<serde_json::Value>, Option<FileRef>), weir_checkpoint::Error> {
+    let Some(SinkPrecommit { state, data }) = precommit else {
+        return Ok((None, None));
+    };
+    let data = match data {
+        Some(bytes) => Some(pending.put(&format!("{dir}/sink"), bytes)?),
+        None => None,
+    };
+    Ok((Some(state), data))
 }
 
 fn groups(blobs: &[KeyGroupBlob]) -> impl Iterator<Item = (u32, &[u8])> {

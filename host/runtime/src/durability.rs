@@ -7,6 +7,7 @@ use weir_checkpoint::{
     CheckpointConfig, CheckpointMetadata, CheckpointStorage, SnapshotKind, SnapshotPointer,
     StorageOptions, SubtaskSnapshot,
 };
+use weir_connectors::SinkPrecommit;
 use weir_spec::{LoadedSpec, NodeRef};
 
 use crate::checkpointer::{CheckpointReport, CheckpointSettings};
@@ -187,7 +188,7 @@ impl Durability {
         &self,
         shared: &JobShared,
         next_id: u64,
-        finals: Vec<(String, u32, serde_json::Value)>,
+        finals: Vec<(String, u32, SinkPrecommit)>,
     ) -> Result<Option<CheckpointReport>> {
         let Some(settings) = &self.settings else {
             return Ok(None);
@@ -201,23 +202,24 @@ impl Durability {
             .max()
             .unwrap_or(0);
         let next_id = next_id.max(highest + 1);
-        let snapshots = finals
-            .iter()
-            .map(|(node, subtask, state)| {
-                let snapshot = SubtaskSnapshot {
-                    sink: Some(state.clone()),
-                    ..SubtaskSnapshot::default()
-                };
-                (node.clone(), *subtask, snapshot)
-            })
-            .collect();
+        let started = std::time::Instant::now();
+        let pending = settings.storage.begin(next_id, SnapshotKind::Checkpoint)?;
+        let mut snapshots = Vec::with_capacity(finals.len());
+        for (node, subtask, precommit) in finals {
+            let dir = format!("{node}/{subtask}");
+            let (sink, sink_data) = crate::capture::store_sink(&pending, &dir, Some(precommit))?;
+            let snapshot = SubtaskSnapshot {
+                sink,
+                sink_data,
+                ..SubtaskSnapshot::default()
+            };
+            snapshots.push((node, subtask, snapshot));
+        }
         let mut metadata =
             crate::checkpointer::metadata(shared, SnapshotKind::Checkpoint, next_id, snapshots);
         metadata.finished = true;
-        let started = std::time::Instant::now();
-        let pending = settings.storage.begin(next_id, SnapshotKind::Checkpoint)?;
         let completed = pending.commit(metadata.clone())?;
-        commit_finished(shared, &metadata)?;
+        commit_finished(shared, &metadata, &settings.storage)?;
         if let Err(e) = settings.storage.subsume(settings.retain) {
             tracing::warn!(error = %e, "cannot delete old checkpoints");
         }
@@ -238,14 +240,18 @@ impl Durability {
 }
 
 /// Commits what the sinks of a finished job's last checkpoint recorded.
-pub(crate) fn commit_finished(shared: &JobShared, metadata: &CheckpointMetadata) -> Result<()> {
+pub(crate) fn commit_finished(
+    shared: &JobShared,
+    metadata: &CheckpointMetadata,
+    storage: &CheckpointStorage,
+) -> Result<()> {
     for (id, node) in &metadata.nodes {
         let Some(NodeRef::Sink(sink)) = shared.spec.spec.node(id) else {
             continue;
         };
         for (subtask, s) in node.subtasks.iter().enumerate() {
-            if let Some(state) = &s.sink {
-                weir_connectors::recover_sink(sink, state).map_err(|error| {
+            if let Some(precommit) = crate::restore::sink_precommit(storage, s)? {
+                weir_connectors::recover_sink(sink, &precommit).map_err(|error| {
                     RuntimeError::Connector {
                         node: id.clone(),
                         subtask: subtask as u32,

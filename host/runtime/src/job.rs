@@ -204,7 +204,7 @@ impl Job {
             && r.metadata().finished
         {
             // The job had finished: only its last commits may be missing.
-            commit_finished(shared, r.metadata())?;
+            commit_finished(shared, r.metadata(), r.storage())?;
             tracing::info!(
                 "the checkpoint is of a finished job: its output is committed, nothing runs"
             );

@@ -23,7 +23,7 @@ pub struct NodeReport {
     pub state_bytes: u64,
     /// A sink's state after it pre-committed the end of its input: what the
     /// job commits once every task has finished.
-    pub sink_final: Option<serde_json::Value>,
+    pub sink_final: Option<weir_connectors::SinkPrecommit>,
 }
 
 /// One step of a chain. Only `process` is required: a node without timers
@@ -134,7 +134,7 @@ pub(crate) struct SinkNode {
     /// The job takes checkpoints: the sink commits in two phases.
     pub(crate) durable: bool,
     /// Set by `close` when durable.
-    pub(crate) final_state: Option<serde_json::Value>,
+    pub(crate) final_state: Option<weir_connectors::SinkPrecommit>,
 }
 
 impl SinkNode {

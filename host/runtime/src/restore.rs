@@ -10,7 +10,7 @@ use weir_checkpoint::{
     CheckpointMetadata, CheckpointStorage, KeyGroupsHandle, KeyedStateHandle, LoadedSnapshot,
     NodeSnapshot,
 };
-use weir_connectors::SourcePosition;
+use weir_connectors::{SinkPrecommit, SourcePosition};
 use weir_spec::{JobSpec, NodeRef};
 use weir_state::KeyGroupBlob;
 use weir_types::KeyGroupRange;
@@ -159,8 +159,16 @@ impl Restore {
     }
 
     /// What subtask `subtask` of sink `id` pre-committed, if anything.
-    pub(crate) fn sink_state(&self, id: &str, subtask: u32) -> Option<serde_json::Value> {
-        self.subtask(id, subtask).and_then(|s| s.sink.clone())
+    pub(crate) fn sink_state(&self, id: &str, subtask: u32) -> Result<Option<SinkPrecommit>> {
+        match self.subtask(id, subtask) {
+            Some(snapshot) => sink_precommit(&self.storage, snapshot),
+            None => Ok(None),
+        }
+    }
+
+    /// The storage holding the snapshot's files.
+    pub(crate) fn storage(&self) -> &CheckpointStorage {
+        &self.storage
     }
 
     fn subtask(&self, id: &str, subtask: u32) -> Option<&weir_checkpoint::SubtaskSnapshot> {
@@ -255,4 +263,22 @@ fn same_parallelism(node: &NodeSnapshot, now: u32, what: &str, id: &str) -> Resu
             node.parallelism
         ))
     }
+}
+/// What a subtask's snapshot records a sink pre-committed, with the bulk
+/// bytes read back from `storage`.
+pub(crate) fn sink_precommit(
+    storage: &CheckpointStorage,
+    snapshot: &weir_checkpoint::SubtaskSnapshot,
+) -> Result<Option<SinkPrecommit>> {
+    let Some(state) = &snapshot.sink else {
+        return Ok(None);
+    };
+    let data = match &snapshot.sink_data {
+        Some(file) => Some(storage.read(file)?.to_vec()),
+        None => None,
+    };
+    Ok(Some(SinkPrecommit {
+        state: state.clone(),
+        data,
+    }))
 }

@@ -279,7 +279,10 @@ fn build_node(
                 error,
             };
             let s = if durable {
-                let restored = restore.and_then(|r| r.sink_state(id, subtask));
+                let restored = match restore {
+                    Some(r) => r.sink_state(id, subtask)?,
+                    None => None,
+                };
                 weir_connectors::open_checkpointed_sink(
                     &shared.spec.spec.name,
                     sink,

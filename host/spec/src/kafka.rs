@@ -108,9 +108,14 @@ pub enum StopOffsets {
 ///     type: kafka
 ///     brokers: 127.0.0.1:9092
 ///     topic: alerts
-///     delivery: at_least_once        # exactly_once: not yet
+///     delivery: exactly_once         # or at_least_once (the default)
+///     transactional_id_prefix: fraud-alerts   # default: weir-<job>-<sink id>
 ///     properties: { compression.type: lz4 }
 /// ```
+///
+/// `exactly_once` needs `checkpoints:`: a subtask's records are written to
+/// Kafka in one transaction when the checkpoint after them completes, so a
+/// `read_committed` consumer sees them once, a checkpoint interval late.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct KafkaSinkSpec {
     /// `bootstrap.servers`.
@@ -119,6 +124,10 @@ pub struct KafkaSinkSpec {
     pub topic: String,
     /// The delivery guarantee.
     pub delivery: Delivery,
+    /// With `exactly_once`: subtask `i` uses `transactional.id`
+    /// `<prefix>-<i>`. Absent: `weir-<job name>-<sink id>`. Two jobs writing
+    /// at once must not share a prefix (they would fence each other).
+    pub transactional_id_prefix: Option<String>,
     /// librdkafka producer properties passed through as they are.
     pub properties: BTreeMap<String, String>,
 }
@@ -131,7 +140,8 @@ pub enum Delivery {
     /// are flushed at each checkpoint barrier.
     #[default]
     AtLeastOnce,
-    /// Every record arrives once, through Kafka transactions.
+    /// Every record arrives once for `read_committed` consumers, through
+    /// Kafka transactions committed when checkpoints complete.
     ExactlyOnce,
 }
 
@@ -303,11 +313,33 @@ mod tests {
             ),
             (
                 "{ id: out, type: kafka, brokers: b:1, topic: t, delivery: exactly_once }",
-                "sinks[0].delivery: `exactly_once` is not available yet",
+                "sinks[0].delivery: `exactly_once` needs `checkpoints:`",
+            ),
+            (
+                "{ id: out, type: kafka, brokers: b:1, topic: t, transactional_id_prefix: '' }",
+                "sinks[0].transactional_id_prefix",
+            ),
+            (
+                "{ id: out, type: kafka, brokers: b:1, topic: t, properties: { transactional.id: x } }",
+                "sinks[0].properties.transactional.id: set by Weir",
             ),
         ] {
             let err = sink(yaml).unwrap_err();
             assert!(err.contains(want), "{yaml}: `{want}` not in {err}");
         }
+    }
+
+    #[test]
+    fn an_exactly_once_kafka_sink_with_checkpoints() {
+        let yaml = "name: k\ncheckpoints: { interval_ms: 1000 }\n\
+                    sources:\n  - { id: in, type: generator }\n\
+                    sinks:\n  - { id: out, type: kafka, brokers: b:1, topic: t, delivery: exactly_once, transactional_id_prefix: p }\n\
+                    edges:\n  - { from: in, to: out }\n";
+        let spec = JobSpec::from_yaml_str(yaml, Path::new("k.yaml")).unwrap();
+        let crate::model::SinkKind::Kafka(k) = &spec.sinks[0].kind else {
+            panic!("not kafka");
+        };
+        assert_eq!(k.delivery, Delivery::ExactlyOnce);
+        assert_eq!(k.transactional_id_prefix.as_deref(), Some("p"));
     }
 }

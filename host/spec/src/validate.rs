@@ -282,10 +282,19 @@ fn sink(spec: &JobSpec, path: &str, sink: &SinkSpec, out: &mut Problems) {
         SinkKind::Kafka(kafka) => {
             not_empty(format!("{path}.brokers"), &kafka.brokers, out);
             not_empty(format!("{path}.topic"), &kafka.topic, out);
-            if kafka.delivery == Delivery::ExactlyOnce {
+            if kafka.delivery == Delivery::ExactlyOnce && spec.checkpoints.is_none() {
                 out.add(
                     format!("{path}.delivery"),
-                    "`exactly_once` is not available yet; use `at_least_once`",
+                    "`exactly_once` needs `checkpoints:` (a transaction commits when a checkpoint completes); add them or use `at_least_once`",
+                );
+            }
+            if let Some(prefix) = &kafka.transactional_id_prefix {
+                not_empty(format!("{path}.transactional_id_prefix"), prefix, out);
+            }
+            if kafka.properties.contains_key("transactional.id") {
+                out.add(
+                    format!("{path}.properties.transactional.id"),
+                    "set by Weir for each subtask; use `transactional_id_prefix`",
                 );
             }
         }

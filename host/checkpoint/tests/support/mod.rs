@@ -83,6 +83,7 @@ pub fn metadata(
                 timers,
                 source_position: Some(serde_json::json!({ "offset": id })),
                 sink: None,
+                sink_data: None,
             }],
         },
     );

@@ -8,10 +8,18 @@
 //! a checkpoint completes (for monitoring only). Watermarks are kept per
 //! partition. The sink sends records as they come and waits for the
 //! brokers' acknowledgements at every checkpoint barrier: at least once.
+//! With `delivery: exactly_once` it writes records ahead into checkpoints
+//! and sends each completed checkpoint's records in one Kafka transaction
+//! ([`TransactionalKafkaSink`]).
 
 mod assign;
+mod producer;
 mod sink;
 mod source;
+mod transactional;
+mod write_ahead;
 
 pub use sink::KafkaSink;
 pub use source::KafkaSource;
+pub use transactional::TransactionalKafkaSink;
+pub(crate) use transactional::recover_transactions;

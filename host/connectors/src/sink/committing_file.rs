@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use weir_spec::FileSinkSpec;
 use weir_types::Record;
 
-use super::Sink;
 use super::lines::LineSink;
+use super::{Sink, SinkPrecommit};
 use crate::{ConnectorError, Result};
 
 /// Checkpoint id of the segment pre-committed when the input ends.
@@ -191,7 +191,7 @@ impl Sink for CommittingFileSink {
         self.flush()
     }
 
-    fn precommit(&mut self, checkpoint: u64) -> Result<Option<serde_json::Value>> {
+    fn precommit(&mut self, checkpoint: u64) -> Result<Option<SinkPrecommit>> {
         if let Some(mut current) = self.current.take() {
             let file = current.lines.close()?.expect("a work file is closed once");
             file.sync_all().map_err(|e| self.io_err(&current.path, e))?;
@@ -208,7 +208,7 @@ impl Sink for CommittingFileSink {
             });
         }
         let value = serde_json::to_value(&self.state).expect("sink state serializes");
-        Ok(Some(value))
+        Ok(Some(SinkPrecommit::state(value)))
     }
 
     fn commit(&mut self, checkpoint: u64) -> Result<()> {
@@ -414,10 +414,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut sink = CommittingFileSink::open("out", &spec(dir.path()), 0, 1, None).unwrap();
         sink.write(&lines(&["a"])).unwrap();
-        let at_1 = sink.precommit(1).unwrap().unwrap();
+        let at_1 = sink.precommit(1).unwrap().unwrap().state;
         sink.commit(1).unwrap();
         sink.write(&lines(&["b"])).unwrap();
-        let at_2 = sink.precommit(2).unwrap().unwrap();
+        let at_2 = sink.precommit(2).unwrap().unwrap().state;
         // Checkpoint 2 completes, but the process dies before the commit
         // reaches the sink; more data was written after the barrier.
         sink.write(&lines(&["lost"])).unwrap();
@@ -445,7 +445,7 @@ mod tests {
         sink.precommit(1).unwrap();
         sink.commit(1).unwrap();
         sink.write(&lines(&["second"])).unwrap();
-        let at_2 = sink.precommit(2).unwrap().unwrap();
+        let at_2 = sink.precommit(2).unwrap().unwrap().state;
         drop(sink);
         // A crash in the middle of appending segment 2.
         let mut out = OpenOptions::new()
@@ -464,7 +464,7 @@ mod tests {
         sink.write(&lines(&["data"])).unwrap();
         sink.precommit(1).unwrap();
         sink.commit(1).unwrap();
-        let at_2 = sink.precommit(2).unwrap().unwrap();
+        let at_2 = sink.precommit(2).unwrap().unwrap().state;
         drop(sink);
         fs::write(dir.path().join("out.txt"), "").unwrap();
         let err =
@@ -477,7 +477,7 @@ mod tests {
     fn a_restore_with_another_path_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let mut sink = CommittingFileSink::open("out", &spec(dir.path()), 0, 1, None).unwrap();
-        let state = sink.precommit(1).unwrap().unwrap();
+        let state = sink.precommit(1).unwrap().unwrap().state;
         drop(sink);
         let other = FileSinkSpec {
             path: dir.path().join("elsewhere.txt"),

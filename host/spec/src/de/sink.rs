@@ -16,7 +16,16 @@ static SINK_FIELDS: TaggedFields = TaggedFields {
         ("file", &["path", "format"]),
         ("stdout", &["format"]),
         ("discard", &[]),
-        ("kafka", &["brokers", "topic", "delivery", "properties"]),
+        (
+            "kafka",
+            &[
+                "brokers",
+                "topic",
+                "delivery",
+                "transactional_id_prefix",
+                "properties",
+            ],
+        ),
     ],
 };
 
@@ -38,7 +47,7 @@ impl<'de> Visitor<'de> for SinkVisitor {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SinkSpec, A::Error> {
         let mut m = TaggedMap::new(map, &SINK_FIELDS);
         let (mut id, mut parallelism, mut path, mut format) = (None, None, None, None);
-        let (mut brokers, mut topic, mut delivery) = (None, None, None);
+        let (mut brokers, mut topic, mut delivery, mut prefix) = (None, None, None, None);
         let mut properties: Option<BTreeMap<String, PropertyValue>> = None;
         while let Some(field) = m.next_field()? {
             match field {
@@ -50,6 +59,7 @@ impl<'de> Visitor<'de> for SinkVisitor {
                 "brokers" => brokers = Some(m.value()?),
                 "topic" => topic = Some(m.value()?),
                 "delivery" => delivery = Some(m.value()?),
+                "transactional_id_prefix" => prefix = Some(m.value()?),
                 "properties" => properties = Some(m.value()?),
                 other => unreachable!("sink field `{other}` is listed but not read"),
             }
@@ -67,6 +77,7 @@ impl<'de> Visitor<'de> for SinkVisitor {
                 brokers: brokers.ok_or_else(|| de::Error::missing_field("brokers"))?,
                 topic: topic.ok_or_else(|| de::Error::missing_field("topic"))?,
                 delivery: delivery.unwrap_or_default(),
+                transactional_id_prefix: prefix,
                 properties: properties
                     .unwrap_or_default()
                     .into_iter()
