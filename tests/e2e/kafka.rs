@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use support::durable::{Lcg, Running, assert_exactly_once};
-use weir_test_fixtures::{KafkaCluster, Produce, ProduceTo};
+use weir_test_fixtures::{Consumed, KafkaCluster, Produce, ProduceTo};
 
 const PARTITIONS: i32 = 4;
 
@@ -128,6 +128,81 @@ fn kafka_to_kafka_at_least_once_loses_nothing_through_kills() {
     assert!(
         got.iter()
             .all(|c| c.value.starts_with(c.key.as_deref().unwrap()))
+    );
+}
+
+/// The counting job of [`write_job`] writing to Kafka topic `out`
+/// exactly once.
+fn write_exactly_once_job(dir: &Path, cluster: &KafkaCluster, input: &str, out: &str) {
+    write_job(dir, cluster, input, ", rate_per_sec: 8000");
+    let yaml = std::fs::read_to_string(dir.join("job.yaml"))
+        .unwrap()
+        .replace(
+            "{ id: out, type: file, path: out, parallelism: 1 }",
+            &format!(
+                "{{ id: out, type: kafka, brokers: \"{}\", topic: {out}, delivery: exactly_once, \
+                 transactional_id_prefix: {out}, parallelism: 2, properties: {} }}",
+                cluster.bootstrap(),
+                cluster.properties_yaml(),
+            ),
+        );
+    std::fs::write(dir.join("job.yaml"), yaml).unwrap();
+}
+
+#[test]
+fn killed_kafka_jobs_write_kafka_exactly_once() {
+    // The opt-in suite: with WEIR_KAFKA_BROKERS set, against that cluster;
+    // else the mock behind the proxy that writes transaction markers.
+    let cluster = KafkaCluster::from_env_or_start_transactional(1);
+    let (input, killed, reference) = (
+        cluster.topic("in"),
+        cluster.topic("counts"),
+        cluster.topic("counts-ref"),
+    );
+    for topic in [&input, &killed, &reference] {
+        cluster.create_topic(topic, PARTITIONS);
+    }
+    let (count, keys) = (24_000, 24);
+    produce(&cluster, &input, count, keys);
+
+    // The failure-free run.
+    let dir = tempfile::tempdir().unwrap();
+    write_exactly_once_job(dir.path(), &cluster, &input, &reference);
+    let (ok, log) = Running::start(dir.path(), &[]).finish();
+    assert!(ok, "{log}");
+    let reference = cluster.read_committed(&reference);
+    assert!(reference.aborted.is_empty() && reference.open.is_empty());
+
+    // Killed at random points 5 times, restored each time.
+    let dir = tempfile::tempdir().unwrap();
+    write_exactly_once_job(dir.path(), &cluster, &input, &killed);
+    kill_and_restore(dir.path(), 5, 0x0e05_4b61);
+    let log = cluster.read_committed(&killed);
+    assert!(log.open.is_empty(), "open transactions: {}", log.open.len());
+    let got = Consumed::sorted_values(&log.committed);
+    assert_eq!(got.len(), count, "every count once, none twice");
+    assert!(
+        got == Consumed::sorted_values(&reference.committed),
+        "the committed output differs from the failure-free run's"
+    );
+    let want: BTreeSet<String> = (0..keys)
+        .flat_map(|k| (1..=count / keys).map(move |n| format!("k{k} {n}")))
+        .collect();
+    assert!(
+        got.iter().cloned().collect::<BTreeSet<_>>() == want,
+        "lost or foreign records"
+    );
+    // Each record keeps its key (the counter's key) in the output.
+    assert!(
+        log.committed
+            .iter()
+            .all(|c| c.value.starts_with(c.key.as_deref().unwrap()))
+    );
+    eprintln!(
+        "{} records committed, {} aborted by fencing or failures, {} markers",
+        log.committed.len(),
+        log.aborted.len(),
+        log.markers.len()
     );
 }
 
