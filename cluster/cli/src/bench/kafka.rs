@@ -6,9 +6,11 @@
 //! the beginning to the end (`stop: latest`) and writes every record to an
 //! output topic, which is checked to have received them all.
 //!
-//! Runs: at least once without checkpoints, and at least once with a
+//! Runs: at least once without checkpoints; at least once with a
 //! checkpoint every second (each barrier waits for the brokers'
-//! acknowledgements). Exactly-once (transactions) is not there yet.
+//! acknowledgements); exactly once with a checkpoint every second (records
+//! written ahead into each checkpoint and sent in one transaction per
+//! subtask when it completes).
 
 use std::time::{Duration, Instant};
 
@@ -38,7 +40,7 @@ const DEFAULT_BATCH_SIZE: usize = 512;
 pub(crate) struct KafkaArgs {
     /// Measure Kafka → a Wasm map UDF → Kafka against librdkafka's mock
     /// cluster started in this process, at least once without and with
-    /// checkpoints. Takes one --parallelism (default 2) and one
+    /// checkpoints, and exactly once. Takes one --parallelism (default 2) and one
     /// --batch-sizes (default 512); --records defaults to 1 M.
     #[arg(long, conflicts_with = "durable")]
     pub(crate) kafka: bool,
@@ -77,9 +79,14 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     );
 
     let mut runs = Vec::new();
-    for (i, (what, checkpoints)) in [
-        ("at least once", false),
-        ("at least once, checkpoints every 1 s", true),
+    for (i, (what, checkpoints, delivery)) in [
+        ("at least once", false, "at_least_once"),
+        (
+            "at least once, checkpoints every 1 s",
+            true,
+            "at_least_once",
+        ),
+        ("exactly once, checkpoints every 1 s", true, "exactly_once"),
     ]
     .into_iter()
     .enumerate()
@@ -101,7 +108,7 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
              stop: latest, parallelism: {parallelism} }}\n\
              operators:\n  - {{ id: map, module: {map}, parallelism: {parallelism} }}\n\
              sinks:\n  - {{ id: out, type: kafka, brokers: \"{brokers}\", topic: {out}, \
-             parallelism: {parallelism} }}\n\
+             delivery: {delivery}, parallelism: {parallelism} }}\n\
              edges:\n  - {{ from: in, to: map }}\n  - {{ from: map, to: out }}\n",
             map = quoted(&modules.map.display().to_string()),
         );
@@ -147,8 +154,7 @@ pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         )
     );
     println!(
-        "exactly once (Kafka transactions): not available yet.\n\
-         machine: {}; before: {}",
+        "machine: {}; before: {}",
         machine.describe(),
         describe_load(load_before)
     );
