@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use support::durable::{Lcg, Running, assert_exactly_once};
-use weir_test_fixtures::{Consumed, KafkaCluster, Produce, ProduceTo};
+use weir_test_fixtures::{BrokerProcess, Consumed, KafkaCluster, Produce, ProduceTo};
 
 const PARTITIONS: i32 = 4;
 
@@ -257,6 +257,64 @@ fn a_broker_that_goes_away_and_comes_back_loses_nothing() {
     let (ok, log) = run.finish();
     assert!(ok, "{log}");
     assert_exactly_once(&dir.path().join("out"), count as u64);
+}
+
+#[test]
+fn a_broker_process_restarted_under_a_running_job_loses_nothing() {
+    // The brokers' ports are served by a process of their own (this test
+    // binary run again); the records stay in the mock cluster here.
+    BrokerProcess::serve_if_child();
+    let mock = KafkaCluster::start(1);
+    let mut broker = BrokerProcess::start(
+        &mock,
+        "a_broker_process_restarted_under_a_running_job_loses_nothing",
+    );
+    mock.create_topic("in", PARTITIONS);
+    mock.create_topic("counts", PARTITIONS);
+    let (count, keys) = (12_000, 12);
+    produce(&mock, "in", count, keys);
+    let cluster = KafkaCluster::external(&broker.bootstrap(), Vec::new());
+    let dir = tempfile::tempdir().unwrap();
+    write_job(dir.path(), &cluster, "in", ", rate_per_sec: 3000");
+    // The counts also go to Kafka, through the same broker process.
+    let yaml = std::fs::read_to_string(dir.path().join("job.yaml"))
+        .unwrap()
+        .replace(
+            "sinks:\n",
+            &format!(
+                "sinks:\n  - {{ id: kafka-out, type: kafka, brokers: \"{}\", topic: counts }}\n",
+                broker.bootstrap()
+            ),
+        )
+        .replace(
+            "  - { from: count, to: out }\n",
+            "  - { from: count, to: out }\n  - { from: count, to: kafka-out }\n",
+        );
+    std::fs::write(dir.path().join("job.yaml"), yaml).unwrap();
+
+    let mut run = Running::start(dir.path(), &[]);
+    assert!(
+        run.wait_for("checkpoint 5 complete"),
+        "{}",
+        run.seen().join("\n")
+    );
+    broker.kill();
+    std::thread::sleep(Duration::from_secs(2));
+    broker.restart();
+    let (ok, log) = run.finish();
+    // `restart: none`: the job itself waited and reconnected.
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("AllBrokersDown") || log.contains("Connection refused"),
+        "the broker was gone for a while:\n{log}"
+    );
+    assert_exactly_once(&dir.path().join("out"), count as u64);
+    let distinct: BTreeSet<Vec<u8>> = mock
+        .read_all("counts")
+        .into_iter()
+        .map(|c| c.value)
+        .collect();
+    assert_eq!(distinct.len(), count, "every count reached Kafka");
 }
 
 #[test]
