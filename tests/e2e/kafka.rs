@@ -379,3 +379,49 @@ fn missing_topics_unreachable_brokers_and_bad_records_are_named() {
         }
     }
 }
+
+#[test]
+fn sasl_credentials_pass_through_and_bad_ones_are_named() {
+    let cluster = KafkaCluster::start_with_sasl(1, "weir", "s3cret");
+    cluster.create_topic("in", 2);
+    cluster.create_topic("counts", 2);
+    produce(&cluster, "in", 600, 6);
+    // Kafka (SASL) → counter → Kafka (SASL), exactly once.
+    let dir = tempfile::tempdir().unwrap();
+    write_exactly_once_job(dir.path(), &cluster, "in", "counts");
+    let out = support::run_weir(dir.path(), &[], support::durable::LIMIT).unwrap();
+    assert!(out.status.success(), "{}", support::describe(&out));
+    assert_eq!(cluster.read_committed("counts").committed.len(), 600);
+
+    // A wrong password for the source, then for the sink: the job fails
+    // naming the one that could not authenticate, and why.
+    for (node, line_of) in [
+        ("in", "id: in, type: kafka"),
+        ("out", "id: out, type: kafka"),
+    ] {
+        let yaml: Vec<String> = std::fs::read_to_string(dir.path().join("job.yaml"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let l = l.replace("wrong", "s3cret");
+                if l.contains(line_of) {
+                    l.replace("s3cret", "wrong")
+                } else {
+                    l
+                }
+            })
+            .collect();
+        std::fs::write(dir.path().join("job.yaml"), yaml.join("\n")).unwrap();
+        let out = support::run_weir(dir.path(), &[], support::durable::LIMIT).unwrap();
+        let line = support::error_line("bad credentials", &out);
+        assert!(
+            line.contains(&format!(
+                "{node}: kafka at {}: authentication failed: ",
+                cluster.bootstrap()
+            )) && line.contains(
+                "SASL authentication error: Authentication failed: Invalid username or password"
+            ),
+            "{line}"
+        );
+    }
+}

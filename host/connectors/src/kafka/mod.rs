@@ -13,6 +13,7 @@
 //! ([`TransactionalKafkaSink`]).
 
 mod assign;
+mod auth;
 mod producer;
 mod sink;
 mod source;

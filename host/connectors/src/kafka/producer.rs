@@ -12,15 +12,18 @@ use rdkafka::{ClientConfig, ClientContext};
 use weir_spec::KafkaSinkSpec;
 use weir_types::Millis;
 
+use super::auth::AuthFailure;
 use crate::{ConnectorError, Result};
 
 /// How long metadata lookups may take before a sink gives up opening.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Remembers the first failed delivery; the sink reports it next.
+/// Remembers the first failed delivery, which the sink reports next, and
+/// the first authentication failure.
 #[derive(Clone, Default)]
 pub(crate) struct Deliveries {
     failed: Arc<Mutex<Option<String>>>,
+    pub(crate) auth: AuthFailure,
 }
 
 impl Deliveries {
@@ -30,7 +33,12 @@ impl Deliveries {
     }
 }
 
-impl ClientContext for Deliveries {}
+impl ClientContext for Deliveries {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.auth.record(&error, reason);
+        tracing::error!("librdkafka: {error}: {reason}");
+    }
+}
 
 impl ProducerContext for Deliveries {
     type DeliveryOpaque = ();
@@ -93,11 +101,8 @@ pub(crate) fn open(
         .client()
         .fetch_metadata(Some(&spec.topic), METADATA_TIMEOUT)
         .map_err(|e| {
-            error(
-                id,
-                spec,
-                format!("cannot read metadata of `{}`: {e}", spec.topic),
-            )
+            let message = format!("cannot read metadata of `{}`: {e}", spec.topic);
+            error(id, spec, deliveries.auth.or(message))
         })?;
     let exists = metadata
         .topics()

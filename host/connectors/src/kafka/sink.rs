@@ -51,7 +51,7 @@ impl KafkaSink {
     }
 
     fn error(&self, message: String) -> ConnectorError {
-        producer::error(&self.id, &self.spec, message)
+        producer::error(&self.id, &self.spec, self.deliveries.auth.or(message))
     }
 
     /// The first delivery failure, as an error.

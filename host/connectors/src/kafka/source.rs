@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+
+use super::auth::ConsumerErrors;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
@@ -48,7 +50,7 @@ pub struct KafkaSource {
     parallelism: u32,
     policy: DecodeErrorPolicy,
     decoder: LineDecoder,
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<ConsumerErrors>,
     /// Partitions assigned so far; empty until the first poll.
     partitions: BTreeMap<Tp, PartitionState>,
     started: bool,
@@ -103,11 +105,13 @@ impl KafkaSource {
         for (key, value) in &spec.properties {
             config.set(key, value);
         }
-        let consumer: BaseConsumer = config.create().map_err(|e| ConnectorError::Kafka {
-            id: id.to_owned(),
-            brokers: spec.brokers.clone(),
-            message: format!("cannot create a consumer: {e}"),
-        })?;
+        let consumer: BaseConsumer<ConsumerErrors> = config
+            .create_with_context(ConsumerErrors::default())
+            .map_err(|e| ConnectorError::Kafka {
+                id: id.to_owned(),
+                brokers: spec.brokers.clone(),
+                message: format!("cannot create a consumer: {e}"),
+            })?;
         let pattern = match &spec.topics {
             TopicSelection::Pattern(p) => {
                 Some(regex::Regex::new(&format!("^(?:{p})$")).map_err(|e| {
@@ -141,12 +145,28 @@ impl KafkaSource {
         })
     }
 
+    /// An error of this source: `message`, or the authentication failure
+    /// that caused it.
     fn error(&self, message: String) -> ConnectorError {
         ConnectorError::Kafka {
             id: self.id.clone(),
             brokers: self.spec.brokers.clone(),
-            message,
+            message: self.consumer.context().auth.or(message),
         }
+    }
+
+    /// The error of a failed metadata lookup. An authentication failure
+    /// behind it reaches the consumer's context only when the consumer is
+    /// polled, so this polls briefly first; the job fails with the error,
+    /// so a message polled meanwhile is read again after the restart.
+    fn lookup_error(&self, message: String) -> ConnectorError {
+        for _ in 0..5 {
+            if self.consumer.context().auth.message().is_some() {
+                break;
+            }
+            let _ = self.consumer.poll(Duration::from_millis(20));
+        }
+        self.error(message)
     }
 
     /// The partitions of the selected topics this subtask owns.
@@ -166,7 +186,7 @@ impl KafkaSource {
                         .consumer
                         .fetch_metadata(Some(name), LOOKUP_TIMEOUT)
                         .map_err(|e| {
-                            self.error(format!("cannot read metadata of `{name}`: {e}"))
+                            self.lookup_error(format!("cannot read metadata of `{name}`: {e}"))
                         })?;
                     let Some(topic) = metadata.topics().iter().find(|t| t.name() == name) else {
                         return Err(self.error(format!("topic `{name}` does not exist")));
@@ -193,7 +213,7 @@ impl KafkaSource {
                 let metadata = self
                     .consumer
                     .fetch_metadata(None, LOOKUP_TIMEOUT)
-                    .map_err(|e| self.error(format!("cannot list topics: {e}")))?;
+                    .map_err(|e| self.lookup_error(format!("cannot list topics: {e}")))?;
                 let pattern = self.pattern.as_ref().expect("a pattern");
                 for topic in metadata.topics() {
                     if topic.error().is_none() && pattern.is_match(topic.name()) {
@@ -467,6 +487,9 @@ impl KafkaSource {
 
 impl Source for KafkaSource {
     fn poll(&mut self, max: usize, out: &mut Vec<Record>) -> Result<SourcePoll> {
+        if let Some(failed) = self.consumer.context().auth.message() {
+            return Err(self.error(failed));
+        }
         if !self.started {
             self.start()?;
         }

@@ -134,11 +134,8 @@ impl Transactions {
     }
 
     fn error(&self, message: String) -> ConnectorError {
-        producer::error(
-            &self.id,
-            &self.spec,
-            format!("transactional id `{}`: {message}", self.transactional_id),
-        )
+        let message = format!("transactional id `{}`: {message}", self.transactional_id);
+        producer::error(&self.id, &self.spec, self.deliveries.auth.or(message))
     }
 
     /// The last checkpoint whose records are committed, per the marker
