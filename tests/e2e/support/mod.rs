@@ -44,9 +44,13 @@ pub fn component(name: &str) -> PathBuf {
     path
 }
 
-/// The workspace root.
+/// The workspace root. From `CARGO_MANIFEST_DIR` as `cargo test` sets it
+/// when running the test (the compile-time value can name another checkout
+/// when a target directory is shared).
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
         .ancestors()
         .nth(2)
         .expect("cluster/cli is two levels down")

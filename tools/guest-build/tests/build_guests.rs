@@ -7,8 +7,13 @@ use std::path::{Path, PathBuf};
 
 use weir_guest_build::{BuildError, GuestBuilder, Toolchain, component_exports, componentize};
 
+/// From `CARGO_MANIFEST_DIR` as `cargo test` sets it when running the test
+/// (the compile-time value can name another checkout when a target
+/// directory is shared).
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.join("../..")
 }
 
 /// The guest target directory: `$WEIR_GUEST_TARGET_DIR`, else the builder's default.

@@ -124,7 +124,13 @@ pub const SHORT_DEADLINE: Duration = Duration::from_millis(300);
 /// `unreachable`.
 pub fn component(wit: &str, world: &str) -> Vec<u8> {
     let mut resolve = wit_parser::Resolve::default();
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../wit/operator@0.1.0");
+    // The run-time value: the compile-time one can name another checkout
+    // when a target directory is shared.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        std::path::PathBuf::from,
+    );
+    let root = manifest_dir.join("../../wit/operator@0.1.0");
     resolve.push_dir(root).expect("the weir WIT parses");
     let package = resolve
         .push_str("test.wit", wit)
