@@ -1,6 +1,7 @@
 //! The Kafka source against a real Kafka-protocol broker (librdkafka's mock
 //! cluster on loopback): partitions spread over subtasks, bounded reads,
-//! positions and seeks, start offsets, decoding, watermarks per partition,
+//! positions and seeks, start offsets (by time through the transaction
+//! proxy, which answers what the mock does not), decoding, watermarks per partition,
 //! new topics picked up while running, and clear errors.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -191,9 +192,29 @@ fn start_latest_and_committed() {
     let mut all = got;
     all.extend(rest);
     assert_eq!(values(&all), all_values(0, 110));
-    // `start: { timestamp_ms }` asks the brokers (ListOffsets by time);
-    // the mock cluster answers every such lookup with the end offset, so
-    // it is not checked here.
+}
+
+#[test]
+fn a_timestamp_start_begins_at_the_first_record_that_late() {
+    // The mock answers no ListOffsets by time; the proxy in front of it
+    // answers from the log, as a broker does.
+    let cluster = KafkaCluster::start_transactional(1);
+    cluster.create_topic("t", 3);
+    produce(&cluster, "t", 0, 300, 7);
+    let at = |timestamp_ms| KafkaSourceSpec {
+        start: StartOffsets::Timestamp { timestamp_ms },
+        ..spec(&cluster, "t")
+    };
+    // Timestamps are 1000 + i: from 1250 on, each partition starts at its
+    // first record of i >= 250.
+    let got = drain(&mut source(&at(1_250), 0, 1), usize::MAX);
+    assert_eq!(values(&got), all_values(250, 50));
+    // Before every record: all of them; after every record: none (from the
+    // end).
+    let got = drain(&mut source(&at(0), 0, 1), usize::MAX);
+    assert_eq!(values(&got), all_values(0, 300));
+    let got = drain(&mut source(&at(5_000), 0, 1), usize::MAX);
+    assert!(got.is_empty(), "{} records", got.len());
 }
 
 /// Polls for `how_long`, returning what came.
