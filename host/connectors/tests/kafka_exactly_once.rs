@@ -85,7 +85,9 @@ fn records_become_visible_when_their_checkpoint_commits() {
     assert!(cluster.read_committed("out").committed.is_empty());
     assert!(cluster.read_all("out").is_empty(), "nothing is sent early");
 
+    // The commit runs on the sink's transaction thread; flush waits for it.
     sink.commit(1).unwrap();
+    sink.flush().unwrap();
     let log = cluster.read_committed("out");
     assert_eq!(values(&log.committed), expected(&[(0, 100)]));
     assert_eq!(marker(&cluster, &sink), [(0, 1)]);
@@ -101,6 +103,7 @@ fn records_become_visible_when_their_checkpoint_commits() {
     assert_eq!(at_3.state["pending"].as_array().unwrap().len(), 2);
     assert_eq!(sink.held_records(), 80);
     sink.commit(3).unwrap();
+    sink.flush().unwrap();
     assert_eq!(sink.held_records(), 0);
     let log = cluster.read_committed("out");
     assert_eq!(values(&log.committed), expected(&[(0, 180)]));
@@ -111,6 +114,7 @@ fn records_become_visible_when_their_checkpoint_commits() {
     let empty = sink.precommit(4).unwrap().unwrap();
     assert_eq!(empty.data, None);
     sink.commit(4).unwrap();
+    sink.flush().unwrap();
     assert_eq!(marker(&cluster, &sink), [(0, 3)]);
     sink.close().unwrap();
     assert!(sink.write(&records(0, 1)).is_err(), "closed");
@@ -123,6 +127,7 @@ fn a_restore_fences_the_old_producer_and_redoes_only_what_was_not_committed() {
     first.write(&records(0, 100)).unwrap();
     let at_1 = first.precommit(1).unwrap().unwrap();
     first.commit(1).unwrap();
+    first.flush().unwrap();
     first.write(&records(100, 50)).unwrap();
     let at_2 = first.precommit(2).unwrap().unwrap();
     // Checkpoint 2 completed, but the subtask died before committing it.
@@ -240,4 +245,24 @@ fn a_missing_topic_is_named() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("topic `out` does not exist"), "{err}");
+}
+
+#[test]
+fn a_commit_that_fails_on_the_transaction_thread_fails_the_sink() {
+    let cluster = cluster();
+    let mut sink = open(&cluster, None);
+    sink.write(&records(0, 10)).unwrap();
+    sink.precommit(1).unwrap();
+    // Another subtask instance takes the transactional id: this one is
+    // fenced, and its commit fails on its thread.
+    let _newer = open(&cluster, None);
+    sink.commit(1).unwrap();
+    let err = sink.flush().unwrap_err().to_string();
+    assert!(
+        err.starts_with("out: kafka at ") && err.contains("checkpoint 1"),
+        "{err}"
+    );
+    let err = sink.precommit(2).unwrap_err().to_string();
+    assert!(err.contains("an earlier commit failed"), "{err}");
+    assert!(cluster.read_committed("out").committed.is_empty());
 }

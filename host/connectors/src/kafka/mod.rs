@@ -14,10 +14,12 @@
 
 mod assign;
 mod auth;
+mod committer;
 mod producer;
 mod sink;
 mod source;
 mod transactional;
+mod transactions;
 mod write_ahead;
 
 pub use sink::KafkaSink;

@@ -16,6 +16,11 @@
 //! marker left by later, abandoned attempts cannot hide commits that will
 //! be redone. A job that starts without a checkpoint resets the marker to 0.
 //!
+//! The transactions run on a thread of the subtask's own
+//! ([`super::committer`]): a completed checkpoint's records are handed over
+//! and the subtask goes on; they stay among its pending commits, and so in
+//! every checkpoint, until the thread has committed them.
+//!
 //! Why written ahead, when Flink keeps a transaction open from barrier to
 //! completion: committing a pre-committed transaction after a restart
 //! needs the old producer's id and epoch, which librdkafka offers no way to
@@ -25,25 +30,16 @@
 //! checkpoint, and they reach Kafka when the checkpoint completes (a
 //! `read_committed` consumer sees them no later than with Flink's sink).
 
-use std::time::Duration;
+use std::sync::Arc;
 
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerGroupMetadata};
-use rdkafka::error::KafkaError;
-use rdkafka::producer::Producer;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 use weir_spec::KafkaSinkSpec;
 use weir_types::Record;
 
-use super::producer::{self, Deliveries, SinkProducer};
+use super::committer::Committer;
+use super::transactions::{Pending, Transactions, checkpoint_name};
 use super::write_ahead;
-use crate::{ConnectorError, FINAL_CHECKPOINT, Result, Sink, SinkPrecommit};
-
-/// How long a transaction call may block (librdkafka retries within it).
-const TXN_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How often a commit that timed out (retriable) is tried again.
-const COMMIT_ATTEMPTS: u32 = 5;
+use crate::{ConnectorError, Result, Sink, SinkPrecommit};
 
 /// What a checkpoint stores in its metadata for one subtask; the records
 /// themselves are the pre-commit's data, the pending commits' bytes in
@@ -62,217 +58,6 @@ struct PendingEntry {
     checkpoint: u64,
     records: u64,
     bytes: u64,
-}
-
-/// Records pre-committed at a barrier, waiting for its checkpoint.
-#[derive(Debug)]
-struct Pending {
-    checkpoint: u64,
-    records: u64,
-    data: Vec<u8>,
-}
-
-/// A transactional producer of one subtask and the marker group it commits
-/// checkpoint ids to.
-struct Transactions {
-    id: String,
-    spec: KafkaSinkSpec,
-    transactional_id: String,
-    marker_group: String,
-    producer: SinkProducer,
-    deliveries: Deliveries,
-    /// Reads the marker; never subscribes.
-    marker: BaseConsumer,
-    group: ConsumerGroupMetadata,
-}
-
-impl Transactions {
-    /// Opens the producer of `transactional_id` and initialises it, which
-    /// fences any other producer of that id and aborts its transaction.
-    fn open(id: &str, spec: &KafkaSinkSpec, transactional_id: &str) -> Result<Self> {
-        let fail = |message: String| producer::error(id, spec, message);
-        let (producer, deliveries) = producer::open(
-            id,
-            spec,
-            &format!("weir-{transactional_id}"),
-            &[("transactional.id", transactional_id)],
-        )?;
-        producer.init_transactions(TXN_TIMEOUT).map_err(|e| {
-            fail(format!(
-                "cannot initialise transactions of `{transactional_id}`: {e}"
-            ))
-        })?;
-        let marker_group = format!("{transactional_id}-committed");
-        let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", &spec.brokers)
-            .set("group.id", &marker_group)
-            .set("enable.auto.commit", "false")
-            .set("isolation.level", "read_committed")
-            .set("log_level", "3");
-        // Security settings are the producer's; the consumer needs them too
-        // (producer-only properties are ignored with a notice).
-        for (key, value) in &spec.properties {
-            config.set(key, value);
-        }
-        let marker: BaseConsumer = config
-            .create()
-            .map_err(|e| fail(format!("cannot create the marker group's consumer: {e}")))?;
-        let group = marker
-            .group_metadata()
-            .ok_or_else(|| fail(format!("no group metadata for `{marker_group}`")))?;
-        Ok(Transactions {
-            id: id.to_owned(),
-            spec: spec.clone(),
-            transactional_id: transactional_id.to_owned(),
-            marker_group,
-            producer,
-            deliveries,
-            marker,
-            group,
-        })
-    }
-
-    fn error(&self, message: String) -> ConnectorError {
-        let message = format!("transactional id `{}`: {message}", self.transactional_id);
-        producer::error(&self.id, &self.spec, self.deliveries.auth.or(message))
-    }
-
-    /// The last checkpoint whose records are committed, per the marker
-    /// group; `None` when it holds no marker.
-    fn committed(&self) -> Result<Option<u64>> {
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition(&self.spec.topic, 0);
-        let found = self
-            .marker
-            .committed_offsets(tpl, TXN_TIMEOUT)
-            .map_err(|e| {
-                self.error(format!(
-                    "cannot read the marker group `{}`: {e}",
-                    self.marker_group
-                ))
-            })?;
-        let offset = found
-            .find_partition(&self.spec.topic, 0)
-            .map(|elem| elem.offset());
-        Ok(match offset {
-            Some(Offset::Offset(n)) => Some(marker_checkpoint(n)),
-            _ => None,
-        })
-    }
-
-    /// Sends `data`'s records and marks `checkpoint` committed, in one
-    /// transaction. `data` may be empty (only the marker moves).
-    fn commit(&self, checkpoint: u64, data: &[u8]) -> Result<u64> {
-        let what = checkpoint_name(checkpoint);
-        self.producer
-            .begin_transaction()
-            .map_err(|e| self.error(format!("cannot begin the transaction of {what}: {e}")))?;
-        let mut records = 0;
-        for record in write_ahead::decode(data) {
-            let record = record.map_err(|e| self.error(format!("{what}: {e}")))?;
-            producer::send(
-                &self.producer,
-                &self.spec.topic,
-                record.key,
-                record.value,
-                record.timestamp,
-            )
-            .map_err(|e| self.error(format!("cannot send to `{}`: {e}", self.spec.topic)))?;
-            records += 1;
-        }
-        let mut marker = TopicPartitionList::new();
-        marker
-            .add_partition_offset(
-                &self.spec.topic,
-                0,
-                Offset::Offset(checkpoint_marker(checkpoint)),
-            )
-            .map_err(|e| self.error(format!("bad marker for {what}: {e}")))?;
-        self.producer
-            .send_offsets_to_transaction(&marker, &self.group, TXN_TIMEOUT)
-            .map_err(|e| self.error(format!("cannot add the marker of {what}: {e}")))?;
-        let mut attempt = 1;
-        loop {
-            match self.producer.commit_transaction(TXN_TIMEOUT) {
-                Ok(()) => break,
-                Err(KafkaError::Transaction(e))
-                    if e.is_retriable() && attempt < COMMIT_ATTEMPTS =>
-                {
-                    tracing::warn!(sink = %self.id, transactional_id = %self.transactional_id, error = %e, attempt, "committing a transaction timed out; trying again");
-                    attempt += 1;
-                }
-                Err(e) => {
-                    if let KafkaError::Transaction(t) = &e
-                        && t.txn_requires_abort()
-                    {
-                        let _ = self.producer.abort_transaction(TXN_TIMEOUT);
-                    }
-                    if let Some(failure) = self.deliveries.take_failure() {
-                        return Err(self.error(format!(
-                            "cannot commit the transaction of {what}: {e} ({failure})"
-                        )));
-                    }
-                    return Err(self.error(format!("cannot commit the transaction of {what}: {e}")));
-                }
-            }
-        }
-        tracing::debug!(sink = %self.id, transactional_id = %self.transactional_id, checkpoint, records, "committed a transaction");
-        Ok(records)
-    }
-
-    /// Commits the `pending` commits the marker does not cover yet, in
-    /// order, then leaves the marker at the last of them (0 without any).
-    fn recover(&self, pending: &[Pending]) -> Result<()> {
-        let mut committed = self.committed()?;
-        let last = pending.last().map_or(0, |p| p.checkpoint);
-        for p in pending {
-            if committed.is_some_and(|c| c >= p.checkpoint) {
-                continue;
-            }
-            committed = Some(p.checkpoint);
-            let sent = self.commit(p.checkpoint, &p.data)?;
-            if sent != p.records {
-                return Err(self.error(format!(
-                    "{} held {sent} records written ahead, the checkpoint recorded {}",
-                    checkpoint_name(p.checkpoint),
-                    p.records
-                )));
-            }
-            tracing::info!(sink = %self.id, transactional_id = %self.transactional_id, checkpoint = p.checkpoint, records = sent, "redid the commit of a restored checkpoint");
-        }
-        if committed.is_none_or(|c| c > last) {
-            self.commit(last, &[])?;
-        }
-        Ok(())
-    }
-}
-
-/// A checkpoint id as the marker group's offset (the end of input, which
-/// has no id of its own yet, as `i64::MAX`).
-fn checkpoint_marker(checkpoint: u64) -> i64 {
-    if checkpoint == FINAL_CHECKPOINT {
-        i64::MAX
-    } else {
-        i64::try_from(checkpoint).expect("checkpoint ids stay below i64::MAX")
-    }
-}
-
-/// The inverse of [`checkpoint_marker`].
-fn marker_checkpoint(offset: i64) -> u64 {
-    if offset == i64::MAX {
-        FINAL_CHECKPOINT
-    } else {
-        u64::try_from(offset).unwrap_or(0)
-    }
-}
-
-fn checkpoint_name(checkpoint: u64) -> String {
-    if checkpoint == FINAL_CHECKPOINT {
-        "the end of input".to_owned()
-    } else {
-        format!("checkpoint {checkpoint}")
-    }
 }
 
 /// `transactional.id` of subtask `subtask` of sink `id` of job `job`.
@@ -344,21 +129,29 @@ pub(crate) fn recover_transactions(
 /// written ahead into checkpoints and sent in one Kafka transaction per
 /// completed checkpoint (see the module documentation).
 pub struct TransactionalKafkaSink {
-    txn: Transactions,
+    id: String,
+    topic: String,
+    transactional_id: String,
+    marker_group: String,
+    /// Runs the transactions on a thread of its own.
+    committer: Committer,
     /// Records since the last barrier, encoded.
     current: Vec<u8>,
     current_records: u64,
-    /// Pre-committed, waiting for their checkpoints, oldest first.
-    pending: Vec<Pending>,
+    /// Pre-committed and not known to be committed yet (also those handed
+    /// to the committer), oldest first.
+    pending: Vec<Arc<Pending>>,
+    /// The last checkpoint whose commit was handed to the committer.
+    submitted: Option<u64>,
     closed: bool,
 }
 
 impl std::fmt::Debug for TransactionalKafkaSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TransactionalKafkaSink")
-            .field("id", &self.txn.id)
-            .field("topic", &self.txn.spec.topic)
-            .field("transactional_id", &self.txn.transactional_id)
+            .field("id", &self.id)
+            .field("topic", &self.topic)
+            .field("transactional_id", &self.transactional_id)
             .finish_non_exhaustive()
     }
 }
@@ -389,30 +182,45 @@ impl TransactionalKafkaSink {
         }
         let txn = Transactions::open(id, spec, &transactional_id)?;
         txn.recover(&pending)?;
+        let marker_group = txn.marker_group.clone();
         Ok(TransactionalKafkaSink {
-            txn,
+            id: id.to_owned(),
+            topic: spec.topic.clone(),
+            transactional_id,
+            marker_group,
+            committer: Committer::start(txn),
             current: Vec::new(),
             current_records: 0,
             pending: Vec::new(),
+            submitted: None,
             closed: false,
         })
     }
 
     /// The `transactional.id` this subtask writes with.
     pub fn transactional_id(&self) -> &str {
-        &self.txn.transactional_id
+        &self.transactional_id
     }
 
     /// The group whose committed offset marks the last committed
     /// checkpoint.
     pub fn marker_group(&self) -> &str {
-        &self.txn.marker_group
+        &self.marker_group
     }
 
     /// Records held for commits: written since the last barrier and
-    /// pre-committed.
+    /// pre-committed (as of the last barrier or flush).
     pub fn held_records(&self) -> u64 {
         self.current_records + self.pending.iter().map(|p| p.records).sum::<u64>()
+    }
+
+    /// Forgets the pending commits the committer has done; fails if one
+    /// of its commits failed.
+    fn prune(&mut self) -> Result<()> {
+        if let Some(done) = self.committer.committed()? {
+            self.pending.retain(|p| p.checkpoint > done);
+        }
+        Ok(())
     }
 }
 
@@ -420,8 +228,8 @@ impl Sink for TransactionalKafkaSink {
     fn write(&mut self, records: &[Record]) -> Result<()> {
         if self.closed {
             return Err(ConnectorError::SinkClosed {
-                id: self.txn.id.clone(),
-                target: format!("kafka topic {}", self.txn.spec.topic),
+                id: self.id.clone(),
+                target: format!("kafka topic {}", self.topic),
             });
         }
         for record in records {
@@ -431,29 +239,37 @@ impl Sink for TransactionalKafkaSink {
         Ok(())
     }
 
-    /// Nothing leaves before its checkpoint completes.
+    /// Nothing leaves before its checkpoint completes: waits until the
+    /// commits of completed checkpoints are done.
     fn flush(&mut self) -> Result<()> {
-        Ok(())
+        self.committer.wait()?;
+        self.prune()
     }
 
+    /// Waits for the commits under way; the records written since the
+    /// last barrier are dropped (a restored job writes them again).
     fn close(&mut self) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
         self.closed = true;
-        Ok(())
+        self.flush()
     }
 
     fn precommit(&mut self, checkpoint: u64) -> Result<Option<SinkPrecommit>> {
+        self.prune()?;
         if self.current_records > 0 {
-            self.pending.push(Pending {
+            self.pending.push(Arc::new(Pending {
                 checkpoint,
                 records: self.current_records,
                 data: std::mem::take(&mut self.current),
-            });
+            }));
             self.current_records = 0;
         }
         let state = TxnState {
-            transactional_id: self.txn.transactional_id.clone(),
-            marker_group: self.txn.marker_group.clone(),
-            topic: self.txn.spec.topic.clone(),
+            transactional_id: self.transactional_id.clone(),
+            marker_group: self.marker_group.clone(),
+            topic: self.topic.clone(),
             pending: self
                 .pending
                 .iter()
@@ -475,14 +291,19 @@ impl Sink for TransactionalKafkaSink {
         }))
     }
 
+    /// Hands the commits of checkpoints up to `checkpoint` to the
+    /// committer, which sends them while the subtask goes on.
     fn commit(&mut self, checkpoint: u64) -> Result<()> {
-        let due = self
-            .pending
-            .iter()
-            .take_while(|p| p.checkpoint <= checkpoint)
-            .count();
-        for p in self.pending.drain(..due) {
-            self.txn.commit(p.checkpoint, &p.data)?;
+        self.prune()?;
+        for p in &self.pending {
+            if p.checkpoint > checkpoint {
+                break;
+            }
+            if self.submitted.is_some_and(|s| s >= p.checkpoint) {
+                continue;
+            }
+            self.committer.submit(Arc::clone(p))?;
+            self.submitted = Some(p.checkpoint);
         }
         Ok(())
     }
@@ -491,15 +312,6 @@ impl Sink for TransactionalKafkaSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn markers_round_trip_and_the_end_of_input_is_the_largest() {
-        for checkpoint in [0, 1, 42, FINAL_CHECKPOINT] {
-            assert_eq!(marker_checkpoint(checkpoint_marker(checkpoint)), checkpoint);
-        }
-        assert!(checkpoint_marker(FINAL_CHECKPOINT) > checkpoint_marker(1 << 40));
-        assert_eq!(marker_checkpoint(-1), 0);
-    }
 
     #[test]
     fn transactional_ids_come_from_the_prefix_or_the_job() {
