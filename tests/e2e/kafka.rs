@@ -380,18 +380,25 @@ fn missing_topics_unreachable_brokers_and_bad_records_are_named() {
     }
 }
 
-#[test]
-fn sasl_credentials_pass_through_and_bad_ones_are_named() {
-    let cluster = KafkaCluster::start_with_sasl(1, "weir", "s3cret");
+/// Runs Kafka → counter → Kafka exactly once on `cluster` (with whatever
+/// client settings it needs) over 600 records and checks every count is
+/// committed once; returns the job's folder.
+fn counts_exactly_once(cluster: &KafkaCluster) -> tempfile::TempDir {
     cluster.create_topic("in", 2);
     cluster.create_topic("counts", 2);
-    produce(&cluster, "in", 600, 6);
-    // Kafka (SASL) → counter → Kafka (SASL), exactly once.
+    produce(cluster, "in", 600, 6);
     let dir = tempfile::tempdir().unwrap();
-    write_exactly_once_job(dir.path(), &cluster, "in", "counts");
+    write_exactly_once_job(dir.path(), cluster, "in", "counts");
     let out = support::run_weir(dir.path(), &[], support::durable::LIMIT).unwrap();
     assert!(out.status.success(), "{}", support::describe(&out));
     assert_eq!(cluster.read_committed("counts").committed.len(), 600);
+    dir
+}
+
+#[test]
+fn sasl_credentials_pass_through_and_bad_ones_are_named() {
+    let cluster = KafkaCluster::start_with_sasl(1, "weir", "s3cret");
+    let dir = counts_exactly_once(&cluster);
 
     // A wrong password for the source, then for the sink: the job fails
     // naming the one that could not authenticate, and why.
@@ -424,4 +431,28 @@ fn sasl_credentials_pass_through_and_bad_ones_are_named() {
             "{line}"
         );
     }
+}
+
+#[test]
+fn tls_settings_pass_through_and_an_untrusted_broker_is_named() {
+    let cluster = KafkaCluster::start_with_tls(1);
+    let dir = counts_exactly_once(&cluster);
+
+    // A CA that did not sign the brokers' certificate: the job fails
+    // saying the TLS handshake failed.
+    let untrusted = cluster.untrusted_ca();
+    let trusted = untrusted.with_file_name("ca.pem");
+    let yaml = std::fs::read_to_string(dir.path().join("job.yaml"))
+        .unwrap()
+        .replace(
+            &trusted.display().to_string(),
+            &untrusted.display().to_string(),
+        );
+    std::fs::write(dir.path().join("job.yaml"), yaml).unwrap();
+    let out = support::run_weir(dir.path(), &[], support::durable::LIMIT).unwrap();
+    let line = support::error_line("an untrusted broker", &out);
+    assert!(
+        line.contains("TLS failed: ") && line.contains("certificate verify failed"),
+        "{line}"
+    );
 }

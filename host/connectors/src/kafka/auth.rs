@@ -1,7 +1,8 @@
-//! Authentication failures: the one broker error that retrying does not
-//! cure. librdkafka reports them only through the client's error callback
-//! (calls then fail with transport errors or time out), so the Kafka
-//! connectors' client contexts keep the first one and report it instead.
+//! Authentication and TLS failures: the broker errors that retrying does
+//! not cure. librdkafka reports them only through the client's error
+//! callback (calls then fail with transport errors or time out), so the
+//! Kafka connectors' client contexts keep the first one and report it
+//! instead.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,31 +11,32 @@ use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
-/// The first authentication failure a client reported, shared with its
-/// context.
+/// The first authentication or TLS failure a client reported, shared with
+/// its context.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AuthFailure {
     first: Arc<Mutex<Option<String>>>,
 }
 
 impl AuthFailure {
-    /// Keeps `reason` if `error` is an authentication failure (and none
-    /// was kept yet).
+    /// Keeps `reason` if `error` is an authentication or TLS failure (and
+    /// none was kept yet).
     pub(crate) fn record(&self, error: &KafkaError, reason: &str) {
-        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
-            let mut first = self.first.lock().expect("auth failure");
-            if first.is_none() {
-                *first = Some(reason.to_owned());
-            }
+        let what = match error.rdkafka_error_code() {
+            Some(RDKafkaErrorCode::Authentication) => "authentication failed",
+            Some(RDKafkaErrorCode::SSL) => "TLS failed",
+            _ => return,
+        };
+        let mut first = self.first.lock().expect("auth failure");
+        if first.is_none() {
+            *first = Some(format!("{what}: {reason}"));
         }
     }
 
-    /// `authentication failed: <librdkafka's reason>`, once one happened.
+    /// `authentication failed: <librdkafka's reason>` (or `TLS failed:
+    /// …`), once one happened.
     pub(crate) fn message(&self) -> Option<String> {
-        let first = self.first.lock().expect("auth failure");
-        first
-            .as_ref()
-            .map(|reason| format!("authentication failed: {reason}"))
+        self.first.lock().expect("auth failure").clone()
     }
 
     /// `message`, or the authentication failure instead when there was one
