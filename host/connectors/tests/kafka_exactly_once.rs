@@ -266,3 +266,17 @@ fn a_commit_that_fails_on_the_transaction_thread_fails_the_sink() {
     assert!(err.contains("an earlier commit failed"), "{err}");
     assert!(cluster.read_committed("out").committed.is_empty());
 }
+
+#[test]
+fn a_sink_dropped_right_after_handing_over_a_commit_publishes_it() {
+    // As after a stop with a savepoint: the commit, then the tasks dropped.
+    let cluster = cluster();
+    let mut sink = open(&cluster, None);
+    sink.write(&records(0, 2_000)).unwrap();
+    sink.precommit(1).unwrap();
+    sink.commit(1).unwrap();
+    drop(sink);
+    let log = cluster.read_committed("out");
+    assert_eq!(values(&log.committed), expected(&[(0, 2_000)]));
+    assert!(log.open.is_empty());
+}

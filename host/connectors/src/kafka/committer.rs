@@ -9,6 +9,7 @@
 
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use super::transactions::{Pending, Transactions};
 use crate::{ConnectorError, Result};
@@ -117,6 +118,26 @@ impl Committer {
                 .unwrap_or_else(PoisonError::into_inner);
         }
         self.check(&mut progress)
+    }
+
+    /// Waits until every queued commit is done or `limit` passed; says
+    /// whether they are done.
+    pub(crate) fn wait_at_most(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut progress = self.shared.lock();
+        while progress.queued > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            progress = self
+                .shared
+                .changed
+                .wait_timeout(progress, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
     }
 
     fn check(&self, progress: &mut Progress) -> Result<()> {

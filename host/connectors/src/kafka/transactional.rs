@@ -31,6 +31,7 @@
 //! `read_committed` consumer sees them no later than with Flink's sink).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use weir_spec::KafkaSinkSpec;
@@ -221,6 +222,22 @@ impl TransactionalKafkaSink {
             self.pending.retain(|p| p.checkpoint > done);
         }
         Ok(())
+    }
+}
+
+/// How long a sink dropped without [`Sink::close`] (a job stopped after a
+/// savepoint, or failing) waits for the commits it handed over.
+const DROP_WAIT: Duration = Duration::from_secs(30);
+
+impl Drop for TransactionalKafkaSink {
+    /// A job stopped with a savepoint publishes what the savepoint covers
+    /// (its commit was just handed over) before its tasks are dropped; wait
+    /// for it, within bounds — a commit that does not finish is redone by
+    /// a restore.
+    fn drop(&mut self) {
+        if !self.committer.wait_at_most(DROP_WAIT) {
+            tracing::warn!(sink = %self.id, transactional_id = %self.transactional_id, "commits still under way when the sink was dropped; a restore redoes them");
+        }
     }
 }
 
