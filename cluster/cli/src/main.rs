@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
 mod build;
+mod checkout;
 mod control;
 mod new;
 mod run;

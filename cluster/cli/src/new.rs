@@ -19,7 +19,7 @@ pub(crate) struct NewArgs {
 }
 
 fn default_sdk() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sdk/rust")
+    crate::checkout::root().join("sdk/rust")
 }
 
 pub(crate) fn new(args: NewArgs) -> anyhow::Result<()> {

@@ -51,7 +51,7 @@ fn workspace_root() -> anyhow::Result<PathBuf> {
     if has_guests(&cwd) {
         return Ok(cwd);
     }
-    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let built_from = crate::checkout::root();
     if has_guests(&built_from) {
         return Ok(built_from.canonicalize().unwrap_or(built_from));
     }
