@@ -121,15 +121,27 @@ pub(super) fn single<T: Copy>(values: &[T], default: T, flag: &str) -> anyhow::R
     }
 }
 
+/// The one --parallelism and --batch-sizes value of a bench that measures
+/// one job shape (the defaults when not given); none of them, nor
+/// --records, may be 0.
+pub(super) fn job_shape(
+    args: &BenchArgs,
+    default_parallelism: u32,
+    default_batch_size: usize,
+) -> anyhow::Result<(u32, usize)> {
+    let parallelism = single(&args.parallelism, default_parallelism, "--parallelism")?;
+    let batch_size = single(&args.batch_sizes, default_batch_size, "--batch-sizes")?;
+    if parallelism == 0 || batch_size == 0 || args.records == Some(0) {
+        bail!("--parallelism, --batch-sizes and --records must be at least 1");
+    }
+    Ok((parallelism, batch_size))
+}
+
 /// Runs `weir bench --durable`: prints the machine, each run's rate as it
 /// ends, and the tables (or JSON) at the end.
 pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let durable = &args.durable;
-    let parallelism = single(&args.parallelism, DEFAULT_PARALLELISM, "--parallelism")?;
-    let batch_size = single(&args.batch_sizes, DEFAULT_BATCH_SIZE, "--batch-sizes")?;
-    if parallelism == 0 || batch_size == 0 || args.records == Some(0) {
-        bail!("--parallelism, --batch-sizes and --records must be at least 1");
-    }
+    let (parallelism, batch_size) = job_shape(args, DEFAULT_PARALLELISM, DEFAULT_BATCH_SIZE)?;
     let Start {
         machine,
         load_before,

@@ -23,7 +23,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use weir_runtime::RunOptions;
 use weir_spec::JobSpec;
 
-use super::durable::single;
+use super::durable::job_shape;
 use super::machine::{describe_load, load_average};
 use super::scenario::{KEYS, quoted};
 use super::table::{Align, aligned};
@@ -55,11 +55,7 @@ struct Run {
 
 pub(crate) fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let records = args.records.unwrap_or(DEFAULT_RECORDS);
-    let parallelism = single(&args.parallelism, DEFAULT_PARALLELISM, "--parallelism")?;
-    let batch_size = single(&args.batch_sizes, DEFAULT_BATCH_SIZE, "--batch-sizes")?;
-    if records == 0 || parallelism == 0 || batch_size == 0 {
-        bail!("--records, --parallelism and --batch-sizes must be at least 1");
-    }
+    let (parallelism, batch_size) = job_shape(args, DEFAULT_PARALLELISM, DEFAULT_BATCH_SIZE)?;
     let Start {
         machine,
         load_before,

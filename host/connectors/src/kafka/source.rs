@@ -487,9 +487,6 @@ impl KafkaSource {
 
 impl Source for KafkaSource {
     fn poll(&mut self, max: usize, out: &mut Vec<Record>) -> Result<SourcePoll> {
-        if let Some(failed) = self.consumer.context().auth.message() {
-            return Err(self.error(failed));
-        }
         if !self.started {
             self.start()?;
         }
@@ -558,6 +555,10 @@ impl Source for KafkaSource {
         }
         if out.len() > before {
             return Ok(SourcePoll::Records);
+        }
+        // Nothing came: an authentication or TLS failure is why, for good.
+        if let Some(failed) = self.consumer.context().auth.message() {
+            return Err(self.error(failed));
         }
         if self.spec.stop.is_some() && self.check_finished()? {
             return Ok(SourcePoll::Finished);

@@ -297,11 +297,10 @@ impl Sink for TransactionalKafkaSink {
                 })
                 .collect(),
         };
-        let data = match self.pending.as_slice() {
-            [] => None,
-            [one] => Some(one.data.clone()),
-            many => Some(many.iter().flat_map(|p| p.data.iter().copied()).collect()),
-        };
+        let data = (!self.pending.is_empty()).then(|| {
+            let parts: Vec<&[u8]> = self.pending.iter().map(|p| p.data.as_slice()).collect();
+            parts.concat()
+        });
         Ok(Some(SinkPrecommit {
             state: serde_json::to_value(&state).expect("sink state serializes"),
             data,
