@@ -69,7 +69,7 @@ fn peak_memory(dir: &Path) -> (u64, Vec<u8>) {
 
 #[test]
 fn rocksdb_state_grows_on_disk_not_in_memory() {
-    let rocksdb = "{ backend: rocksdb, block_cache_mb: 8, write_buffer_mb: 4 }";
+    let rocksdb = "{ backend: rocksdb, block_cache_mb: 8, write_buffer_mb: 4, write_cache_mb: 4 }";
     let mut peaks = Vec::new();
     let mut outputs = Vec::new();
     for state in ["heap", rocksdb] {

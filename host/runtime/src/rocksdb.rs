@@ -27,6 +27,9 @@ fn options(shared: &JobShared, id: &str, subtask: u32) -> RocksDbOptions {
     if let Some(mb) = state.write_buffer_mb {
         options.write_buffer_bytes = mb << 20;
     }
+    if let Some(mb) = state.write_cache_mb {
+        options.write_cache_bytes = mb << 20;
+    }
     options
 }
 

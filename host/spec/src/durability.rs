@@ -4,7 +4,7 @@
 //!
 //! ```yaml
 //! state: rocksdb                 # or heap (the default), or a mapping:
-//! # state: { backend: rocksdb, block_cache_mb: 64, write_buffer_mb: 32 }
+//! # state: { backend: rocksdb, block_cache_mb: 64, write_buffer_mb: 32, write_cache_mb: 64 }
 //! checkpoints:
 //!   interval_ms: 10000
 //!   storage: file:///var/lib/weir/checkpoints   # or s3://bucket/prefix
@@ -29,6 +29,10 @@ pub struct StateSpec {
     pub block_cache_mb: Option<u64>,
     /// RocksDB write buffer (memtable) size per subtask, in MiB (default 32).
     pub write_buffer_mb: Option<u64>,
+    /// Write-back cache in front of RocksDB per subtask, in MiB (default
+    /// 64; 0 writes every change through to RocksDB at once). Records
+    /// written and deleted between checkpoints never reach RocksDB.
+    pub write_cache_mb: Option<u64>,
     /// Local folder for RocksDB's working files; relative to the spec
     /// file's folder. Default: a fresh folder under the system temp folder,
     /// removed when the job ends.

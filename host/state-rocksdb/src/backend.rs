@@ -1,12 +1,14 @@
 //! The backend: a RocksDB database in the subtask's working folder, the
 //! registry of its states and the bytes they count.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use rocksdb::{ColumnFamily, DB, DBRawIterator, ReadOptions, WriteBatch, WriteOptions};
 use weir_state::{StateDescriptor, StateId};
 use weir_types::KeyGroupRange;
 
+use crate::cache::WriteCache;
 use crate::error::{corrupt, storage};
 use crate::layout::{self, META_CF, NATIVE_FORMAT, STATE_CF};
 use crate::{Result, RocksDbError, RocksDbOptions, options};
@@ -28,6 +30,10 @@ pub struct RocksDbBackend {
     /// Fresh per open or restore; names the files of native snapshots.
     pub(crate) instance: String,
     pub(crate) write_options: WriteOptions,
+    /// Records read and written since the last flush (see [`crate::cache`]).
+    /// A `RefCell` because scans and snapshots, which take `&self`, flush
+    /// it first.
+    pub(crate) cache: RefCell<WriteCache>,
 }
 
 impl std::fmt::Debug for RocksDbBackend {
@@ -39,7 +45,7 @@ impl std::fmt::Debug for RocksDbBackend {
             .field("states", &self.registry.by_name())
             .field("state_bytes", &self.total)
             .field("max_state_bytes", &self.limit)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -81,6 +87,9 @@ impl RocksDbBackend {
             limit: options.max_state_bytes,
             instance: crate::native::instance_id()?,
             write_options: options::write_options(),
+            cache: RefCell::new(WriteCache::new(
+                usize::try_from(options.write_cache_bytes).unwrap_or(usize::MAX),
+            )),
         })
     }
 
@@ -136,10 +145,50 @@ impl RocksDbBackend {
         self.total = self.total - removed + added;
     }
 
-    /// Reads a record of the state column family.
+    /// Reads a record of the state column family, from the cache when it
+    /// holds it.
     #[inline]
     pub(crate) fn get(&self, key: &[u8]) -> weir_state::Result<Option<Vec<u8>>> {
-        self.db.get_cf(self.state(), key).map_err(storage)
+        if let Some(cached) = self.cache.borrow().get(key) {
+            return Ok(cached.map(<[u8]>::to_vec));
+        }
+        let stored = self.db.get_pinned_cf(self.state(), key).map_err(storage)?;
+        self.cache.borrow_mut().fill(key, stored.as_deref());
+        Ok(stored.map(|v| v.to_vec()))
+    }
+
+    /// Writes `value` (`None`: deletes) under `key` in the state column
+    /// family: into the cache, which reaches the database when flushed.
+    pub(crate) fn stage(&self, key: Vec<u8>, value: Option<Vec<u8>>) -> weir_state::Result<()> {
+        let full = {
+            let mut cache = self.cache.borrow_mut();
+            cache.put(key, value);
+            cache.is_full()
+        };
+        if full {
+            self.flush_cache()?;
+            self.cache.borrow_mut().clear();
+        }
+        Ok(())
+    }
+
+    /// Writes what the cache holds that the database has not seen, in one
+    /// batch.
+    pub(crate) fn flush_cache(&self) -> weir_state::Result<()> {
+        let mut cache = self.cache.borrow_mut();
+        if !cache.is_dirty() {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::default();
+        for (key, value) in cache.writes() {
+            match value {
+                Some(value) => batch.put_cf(self.state(), key, value),
+                None => batch.delete_cf(self.state(), key),
+            }
+        }
+        self.write(batch)?;
+        cache.flushed();
+        Ok(())
     }
 
     /// Applies `batch` atomically.
@@ -150,15 +199,17 @@ impl RocksDbBackend {
     }
 
     /// An iterator over the state column family's keys starting with
-    /// `prefix`, positioned at the first.
-    pub(crate) fn scan(&self, prefix: &[u8]) -> DBRawIterator<'_> {
+    /// `prefix`, positioned at the first. Flushes the cache first, so the
+    /// database holds every write.
+    pub(crate) fn scan(&self, prefix: &[u8]) -> weir_state::Result<DBRawIterator<'_>> {
+        self.flush_cache()?;
         let mut read = ReadOptions::default();
         if let Some(end) = layout::successor(prefix) {
             read.set_iterate_upper_bound(end);
         }
         let mut it = self.db.raw_iterator_cf_opt(self.state(), read);
         it.seek(prefix);
-        it
+        Ok(it)
     }
 
     /// Writes the descriptor of every state of `registry` whose id is in

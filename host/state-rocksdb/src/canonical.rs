@@ -23,7 +23,7 @@ pub(crate) fn snapshot(backend: &RocksDbBackend, key_group: u32, out: &mut Vec<u
     for (id, descriptor) in states {
         body.clear();
         let mut n_keys = 0;
-        let mut it = backend.scan(&layout::state_prefix(key_group, id));
+        let mut it = backend.scan(&layout::state_prefix(key_group, id))?;
         match descriptor.kind {
             StateKind::Value => {
                 while let Some((key, record)) = it.item() {

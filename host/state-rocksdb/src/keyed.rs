@@ -2,12 +2,11 @@
 //!
 //! Each call reads what it needs to count bytes exactly as the heap backend
 //! does (the old element's size, whether a map or list exists), checks the
-//! quota, and then applies one atomic write batch, so a failing call
-//! changes nothing.
+//! quota, and only then writes, so a failing call changes nothing. Reads and
+//! writes go through the backend's write-back cache ([`crate::cache`]).
 
 use std::path::Path;
 
-use rocksdb::WriteBatch;
 use weir_state::quota::{element_bytes, map_entry_bytes};
 use weir_state::ttl::expired;
 use weir_state::{
@@ -48,10 +47,8 @@ impl RocksDbBackend {
     }
 
     /// Deletes one record and books `freed` bytes.
-    fn delete(&mut self, gi: usize, key: &[u8], freed: u64) -> Result<()> {
-        let mut batch = WriteBatch::default();
-        batch.delete_cf(self.state(), key);
-        self.write(batch)?;
+    fn delete(&mut self, gi: usize, key: Vec<u8>, freed: u64) -> Result<()> {
+        self.stage(key, None)?;
         self.apply(gi, freed, 0);
         Ok(())
     }
@@ -63,7 +60,7 @@ impl KeyedStateBackend for RocksDbBackend {
         let registration = registry.register(descriptor)?;
         let id = registration.id();
         if registration.changed() {
-            let mut batch = WriteBatch::default();
+            let mut batch = rocksdb::WriteBatch::default();
             self.put_descriptors(&mut batch, &registry, [id]);
             self.write(batch)?;
             tracing::debug!(state = %descriptor.name, kind = %descriptor.kind, "registered state");
@@ -75,7 +72,7 @@ impl KeyedStateBackend for RocksDbBackend {
     fn clear(&mut self, id: StateId, scope: KeyScope<'_>) -> Result<()> {
         let kind = self.registry.get(id)?.kind;
         let gi = self.group_index(scope.key_group)?;
-        let mut batch = WriteBatch::default();
+        let mut deleted = Vec::new();
         let mut freed = 0;
         match kind {
             StateKind::Value | StateKind::List => {
@@ -91,15 +88,15 @@ impl KeyedStateBackend for RocksDbBackend {
                             .map(|(_, v)| element_bytes(v.len()))
                             .sum(),
                     };
-                batch.delete_cf(self.state(), key);
+                deleted.push(key);
             }
             StateKind::Map => {
                 let prefix = layout::map_prefix(scope.key_group, id, scope.key);
-                let mut it = self.scan(&prefix);
+                let mut it = self.scan(&prefix)?;
                 while let Some((key, record)) = it.item() {
                     let map_key_len = key.len() - prefix.len();
                     freed += map_entry_bytes(scope.key.len(), map_key_len, item(record)?.1.len());
-                    batch.delete_cf(self.state(), key);
+                    deleted.push(key.to_vec());
                     it.next();
                 }
                 scan_done(&it)?;
@@ -108,7 +105,9 @@ impl KeyedStateBackend for RocksDbBackend {
                 }
             }
         }
-        self.write(batch)?;
+        for key in deleted {
+            self.stage(key, None)?;
+        }
         self.apply(gi, freed, 0);
         Ok(())
     }
@@ -129,7 +128,7 @@ impl KeyedStateBackend for RocksDbBackend {
             return Ok(Some(value.to_vec()));
         }
         let freed = scope.key.len() as u64 + element_bytes(value.len());
-        self.delete(gi, &key, freed)?;
+        self.delete(gi, key, freed)?;
         Ok(None)
     }
 
@@ -142,11 +141,7 @@ impl KeyedStateBackend for RocksDbBackend {
         now_ms: i64,
     ) -> Result<()> {
         let (_, gi, key) = self.locate(id, StateKind::Value, scope)?;
-        let removed = match self
-            .db
-            .get_pinned_cf(self.state(), &key)
-            .map_err(crate::error::storage)?
-        {
+        let removed = match self.get(&key)? {
             Some(old) => element_bytes(item(&old)?.1.len()),
             None => 0,
         };
@@ -157,9 +152,7 @@ impl KeyedStateBackend for RocksDbBackend {
                 0
             };
         self.admit(removed, added)?;
-        let mut batch = WriteBatch::default();
-        batch.put_cf(self.state(), key, layout::encode_item(now_ms, &value));
-        self.write(batch)?;
+        self.stage(key, Some(layout::encode_item(now_ms, &value)))?;
         self.apply(gi, removed, added);
         Ok(())
     }
@@ -181,7 +174,7 @@ impl KeyedStateBackend for RocksDbBackend {
             return Ok(Some(value.to_vec()));
         }
         let entry_size = map_entry_bytes(scope.key.len(), map_key.len(), value.len());
-        self.delete(gi, &entry_key, entry_size)?;
+        self.delete(gi, entry_key, entry_size)?;
         Ok(None)
     }
 
@@ -201,9 +194,7 @@ impl KeyedStateBackend for RocksDbBackend {
             None => 0,
         };
         self.admit(removed, added)?;
-        let mut batch = WriteBatch::default();
-        batch.put_cf(self.state(), entry_key, layout::encode_item(now_ms, &value));
-        self.write(batch)?;
+        self.stage(entry_key, Some(layout::encode_item(now_ms, &value)))?;
         self.apply(gi, removed, added);
         Ok(())
     }
@@ -215,7 +206,7 @@ impl KeyedStateBackend for RocksDbBackend {
             return Ok(());
         };
         let entry_size = map_entry_bytes(scope.key.len(), map_key.len(), item(&old)?.1.len());
-        self.delete(gi, &entry_key, entry_size)
+        self.delete(gi, entry_key, entry_size)
     }
 
     fn map_entries(
@@ -226,15 +217,15 @@ impl KeyedStateBackend for RocksDbBackend {
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let (ttl, gi, prefix) = self.locate_map(id, scope)?;
         let mut entries = Vec::new();
-        let mut batch = WriteBatch::default();
+        let mut expired_keys = Vec::new();
         let mut freed = 0;
-        let mut it = self.scan(&prefix);
+        let mut it = self.scan(&prefix)?;
         while let Some((key, record)) = it.item() {
             let map_key = &key[prefix.len()..];
             let (written_at, value) = item(record)?;
             if expired(ttl, written_at, now_ms) {
                 freed += map_entry_bytes(scope.key.len(), map_key.len(), value.len());
-                batch.delete_cf(self.state(), key);
+                expired_keys.push(key.to_vec());
             } else {
                 entries.push((map_key.to_vec(), value.to_vec()));
             }
@@ -243,7 +234,9 @@ impl KeyedStateBackend for RocksDbBackend {
         scan_done(&it)?;
         drop(it);
         if freed > 0 {
-            self.write(batch)?;
+            for key in expired_keys {
+                self.stage(key, None)?;
+            }
             self.apply(gi, freed, 0);
         }
         Ok(entries)
@@ -259,18 +252,16 @@ impl KeyedStateBackend for RocksDbBackend {
             items.iter().partition(|(at, _)| !expired(ttl, *at, now_ms));
         if !dead.is_empty() {
             let mut freed: u64 = dead.iter().map(|(_, v)| element_bytes(v.len())).sum();
-            let mut batch = WriteBatch::default();
             if live.is_empty() {
                 freed += scope.key.len() as u64;
-                batch.delete_cf(self.state(), &key);
+                self.stage(key, None)?;
             } else {
                 let mut kept = Vec::with_capacity(record.len());
                 for (at, v) in &live {
                     layout::push_list_item(&mut kept, *at, v);
                 }
-                batch.put_cf(self.state(), &key, kept);
+                self.stage(key, Some(kept))?;
             }
-            self.write(batch)?;
             self.apply(gi, freed, 0);
         }
         Ok(live.into_iter().map(|(_, v)| v.to_vec()).collect())
@@ -294,9 +285,7 @@ impl KeyedStateBackend for RocksDbBackend {
         };
         self.admit(0, added)?;
         layout::push_list_item(&mut record, now_ms, &value);
-        let mut batch = WriteBatch::default();
-        batch.put_cf(self.state(), key, record);
-        self.write(batch)?;
+        self.stage(key, Some(record))?;
         self.apply(gi, 0, added);
         Ok(())
     }
@@ -326,20 +315,18 @@ impl KeyedStateBackend for RocksDbBackend {
             key_len + values.iter().map(|v| element_bytes(v.len())).sum::<u64>()
         };
         self.admit(removed, added)?;
-        let mut batch = WriteBatch::default();
         if values.is_empty() {
             if removed == 0 {
                 return Ok(());
             }
-            batch.delete_cf(self.state(), key);
+            self.stage(key, None)?;
         } else {
             let mut record = Vec::new();
             for v in &values {
                 layout::push_list_item(&mut record, now_ms, v);
             }
-            batch.put_cf(self.state(), key, record);
+            self.stage(key, Some(record))?;
         }
-        self.write(batch)?;
         self.apply(gi, removed, added);
         Ok(())
     }
@@ -359,6 +346,10 @@ impl KeyedStateBackend for RocksDbBackend {
 
     fn restore_key_group(&mut self, key_group: u32, bytes: &[u8]) -> Result<()> {
         let gi = self.group_index(key_group)?;
+        // The restore writes to the database directly: what the cache
+        // holds of this key group would be stale.
+        self.flush_cache()?;
+        self.cache.get_mut().clear();
         canonical::restore(self, gi, key_group, bytes)
     }
 

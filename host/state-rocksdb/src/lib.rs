@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod backend;
+mod cache;
 mod canonical;
 mod error;
 mod keyed;

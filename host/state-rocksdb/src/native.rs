@@ -27,6 +27,8 @@ const CHECKPOINT_DIR: &str = "rocksdb";
 
 /// Writes a checkpoint of `backend` to `scratch/rocksdb`.
 pub(crate) fn checkpoint(backend: &RocksDbBackend, scratch: &Path) -> Result<NativeSnapshot> {
+    // The write-back cache's records first, so the database holds them all.
+    backend.flush_cache()?;
     // Quota bytes go into the database so a restore knows them without a
     // scan; they are only read back from checkpoints.
     let mut batch = WriteBatch::default();

@@ -21,6 +21,9 @@ pub struct RocksDbOptions {
     pub block_cache_bytes: u64,
     /// Size of one memtable of the state column family (at most two exist).
     pub write_buffer_bytes: u64,
+    /// Budget of the write-back cache in front of the database (see
+    /// [`crate::cache`]); 0 writes every change through at once.
+    pub write_cache_bytes: u64,
     /// Most bytes of state (as `state_bytes` counts them) the backend may
     /// hold; a write that would go over fails with `QuotaExceeded`.
     pub max_state_bytes: Option<u64>,
@@ -31,13 +34,17 @@ impl RocksDbOptions {
     pub const DEFAULT_BLOCK_CACHE_BYTES: u64 = 64 << 20;
     /// Default write buffer: 32 MiB.
     pub const DEFAULT_WRITE_BUFFER_BYTES: u64 = 32 << 20;
+    /// Default write-back cache: 64 MiB.
+    pub const DEFAULT_WRITE_CACHE_BYTES: u64 = 64 << 20;
 
-    /// Defaults (64 MiB cache, 32 MiB write buffer, no quota) in `dir`.
+    /// Defaults (64 MiB block cache, 32 MiB write buffer, 64 MiB write-back
+    /// cache, no quota) in `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         RocksDbOptions {
             dir: dir.into(),
             block_cache_bytes: Self::DEFAULT_BLOCK_CACHE_BYTES,
             write_buffer_bytes: Self::DEFAULT_WRITE_BUFFER_BYTES,
+            write_cache_bytes: Self::DEFAULT_WRITE_CACHE_BYTES,
             max_state_bytes: None,
         }
     }
@@ -71,6 +78,11 @@ impl RocksDbOptions {
         state.set_max_write_buffer_number(2);
         state.set_compression_type(DBCompressionType::Lz4);
         state.set_level_compaction_dynamic_level_bytes(true);
+        // A bloom filter over the memtable's keys: most reads that miss the
+        // write-back cache are of keys that do not exist yet (a window's
+        // first record), and without it each walks the memtable's skip list.
+        state.set_memtable_prefix_bloom_ratio(0.05);
+        state.set_memtable_whole_key_filtering(true);
 
         let mut meta = Options::default();
         meta.set_block_based_table_factory(&table);

@@ -63,14 +63,24 @@ fn same<T: PartialEq + std::fmt::Debug>(
     }
 }
 
+/// Write-back cache budgets the random sequences run with: writing through,
+/// so small that it flushes and empties every few calls, and the default.
+const CACHES: [u64; 3] = [0, 2 << 10, RocksDbOptions::DEFAULT_WRITE_CACHE_BYTES];
+
 /// Runs `ops` random operations on both backends and compares everything.
-fn differential(seed: u64, ops: usize, max_state_bytes: Option<u64>) -> Seen {
+fn differential(
+    seed: u64,
+    ops: usize,
+    max_state_bytes: Option<u64>,
+    write_cache_bytes: u64,
+) -> Seen {
     let dir = tempfile::tempdir().unwrap();
     let mut heap = HeapBackend::new(RANGE, HeapOptions { max_state_bytes });
     let mut rocks = RocksDbBackend::open(
         RANGE,
         RocksDbOptions {
             max_state_bytes,
+            write_cache_bytes,
             ..small(dir.path().join("db"))
         },
     )
@@ -216,8 +226,8 @@ fn differential(seed: u64, ops: usize, max_state_bytes: Option<u64>) -> Seen {
 
 #[test]
 fn random_sequences_match_the_heap_backend() {
-    for seed in 1..=4 {
-        let seen = differential(seed, 3_000, None);
+    for (seed, cache) in (1..=6).zip(CACHES.iter().cycle()) {
+        let seen = differential(seed, 3_000, None, *cache);
         assert!(seen.ok > 1_000 && seen.non_empty > 300, "{seen:?}");
         for kind in ["unknown", "kind", "conflict", "not owned"] {
             assert!(seen.errors.get(kind) > Some(&5), "{kind}: {seen:?}");
@@ -228,8 +238,8 @@ fn random_sequences_match_the_heap_backend() {
 
 #[test]
 fn random_sequences_under_a_quota_match_the_heap_backend() {
-    for seed in 10..=12 {
-        let seen = differential(seed, 2_000, Some(1_500));
+    for (seed, cache) in (10..=12).zip(CACHES) {
+        let seen = differential(seed, 2_000, Some(1_500), cache);
         assert!(seen.errors.get("quota") > Some(&20), "{seen:?}");
         assert!(seen.non_empty > 100, "{seen:?}");
     }

@@ -37,6 +37,7 @@ fn a_hundred_megabytes_fit_in_a_few_megabytes_of_memory() {
         RocksDbOptions {
             block_cache_bytes: 1 << 20,
             write_buffer_bytes: 4 << 20,
+            write_cache_bytes: 4 << 20,
             ..RocksDbOptions::new(work.path().join("db"))
         },
     )

@@ -20,20 +20,20 @@ use foldhash::SharedSeed;
 use foldhash::fast::SeedableRandomState;
 
 /// The hasher builder of every map keyed by user bytes.
-pub(crate) type Seeded = SeedableRandomState;
+pub type Seeded = SeedableRandomState;
 
 /// A hash map from key bytes, looked up by `&[u8]` without allocating.
-pub(crate) type KeyMap<K, V> = HashMap<K, V, Seeded>;
+pub type KeyMap<K, V> = HashMap<K, V, Seeded>;
 
 /// A fresh hasher builder with OS-random seeds.
-pub(crate) fn seeded() -> Seeded {
+pub fn seeded() -> Seeded {
     static SHARED: OnceLock<SharedSeed> = OnceLock::new();
     let shared = SHARED.get_or_init(|| SharedSeed::from_u64(os_random()));
     SeedableRandomState::with_seed(os_random(), shared)
 }
 
 /// An empty map with fresh seeds.
-pub(crate) fn key_map<K, V>() -> KeyMap<K, V> {
+pub fn key_map<K, V>() -> KeyMap<K, V> {
     HashMap::with_hasher(seeded())
 }
 

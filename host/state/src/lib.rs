@@ -6,7 +6,7 @@ mod codec;
 mod descriptor;
 mod entry;
 mod error;
-mod hash;
+pub mod hash;
 mod heap;
 pub mod quota;
 mod registry;

@@ -24,6 +24,8 @@ struct MapForm {
     #[serde(default)]
     write_buffer_mb: Option<u64>,
     #[serde(default)]
+    write_cache_mb: Option<u64>,
+    #[serde(default)]
     dir: Option<PathBuf>,
 }
 
@@ -58,6 +60,7 @@ impl<'de> Visitor<'de> for StateVisitor {
             backend: form.backend,
             block_cache_mb: form.block_cache_mb,
             write_buffer_mb: form.write_buffer_mb,
+            write_cache_mb: form.write_cache_mb,
             dir: form.dir,
         })
     }

@@ -9,6 +9,7 @@ pub(super) fn durability(spec: &JobSpec, out: &mut Problems) {
         for (field, set) in [
             ("block_cache_mb", spec.state.block_cache_mb.is_some()),
             ("write_buffer_mb", spec.state.write_buffer_mb.is_some()),
+            ("write_cache_mb", spec.state.write_cache_mb.is_some()),
             ("dir", spec.state.dir.is_some()),
         ] {
             if set {
