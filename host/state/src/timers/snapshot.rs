@@ -19,7 +19,7 @@ pub(super) fn encode(
 ) {
     put_header(out, TIMER_SNAPSHOT_MAGIC, TIMER_SNAPSHOT_VERSION, key_group);
     for group in [event, processing] {
-        let keys: Vec<_> = group.by_key().collect();
+        let keys = group.by_key();
         put_varint(out, keys.len() as u64);
         for (key, stamps) in keys {
             put_bytes(out, key);

@@ -320,3 +320,70 @@ fn restore_respects_the_quota() {
     target.restore_key_group(0, &snap).unwrap();
     assert_eq!(target.len() as u64, per_group);
 }
+
+/// A tiny deterministic generator for the model test.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[test]
+fn random_operations_match_an_ordered_set() {
+    use std::collections::BTreeSet;
+    // Few keys and timestamps, so timers collide, are deleted and registered
+    // again on the same bucket, and buckets go stale and get compacted.
+    for seed in 1..=20 {
+        let mut rng = Lcg(seed);
+        let mut t = service(0..4);
+        let mut model: BTreeSet<(i64, Vec<u8>, u32)> = BTreeSet::new();
+        let mut watermark = 0;
+        for step in 0..3_000 {
+            let kg = rng.below(4) as u32;
+            let key = format!("k{}", rng.below(12)).into_bytes();
+            let ts = watermark + rng.below(6) as i64;
+            let scope = KeyScope::new(kg, &key);
+            let what = format!("seed {seed} step {step}");
+            match rng.below(10) {
+                0..=4 => {
+                    let new = model.insert((ts, key.clone(), kg));
+                    assert_eq!(t.register(EventTime, scope, ts).unwrap(), new, "{what}");
+                }
+                5..=7 => {
+                    let had = model.remove(&(ts, key.clone(), kg));
+                    assert_eq!(t.delete(EventTime, scope, ts).unwrap(), had, "{what}");
+                }
+                8 => {
+                    watermark += rng.below(3) as i64;
+                    let due: Vec<_> = model.iter().filter(|t| t.0 <= watermark).cloned().collect();
+                    let expected: Vec<FiredTimer> = due
+                        .iter()
+                        .map(|(ts, key, kg)| fired(*kg, key, *ts, EventTime))
+                        .collect();
+                    for d in &due {
+                        model.remove(d);
+                    }
+                    // In order: timestamp, key bytes, then key group.
+                    assert_eq!(t.drain_event_timers(watermark), expected, "{what}");
+                }
+                _ => {
+                    // A snapshot of one key group restored in place.
+                    let bytes = snapshot(&t, kg);
+                    t.restore_key_group(kg, &bytes).unwrap();
+                }
+            }
+            assert_eq!(t.len(), model.len(), "{what}");
+            assert_eq!(
+                t.next_event_timer(),
+                model.first().map(|m| m.0),
+                "{what}: the earliest timer"
+            );
+        }
+    }
+}
