@@ -7,14 +7,21 @@ use std::{env, fs};
 
 fn main() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let wit = manifest.join("../../wit/operator@0.1.0");
-    let wit = wit
-        .canonicalize()
-        .unwrap_or_else(|e| panic!("the WIT package {}: {e}", wit.display()));
+    let packages: Vec<String> = ["operator@0.1.0", "operator@0.2.0"]
+        .iter()
+        .map(|name| {
+            let wit = manifest.join("../../wit").join(name);
+            let wit = wit
+                .canonicalize()
+                .unwrap_or_else(|e| panic!("the WIT package {}: {e}", wit.display()));
+            println!("cargo:rerun-if-changed={}", wit.display());
+            wit.to_str()
+                .expect("a UTF-8 path to the WIT package")
+                .to_owned()
+        })
+        .collect();
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed={}", wit.display());
-
-    let path = wit.to_str().expect("a UTF-8 path to the WIT package");
+    let path = format!("[{:?}, {:?}]", packages[0], packages[1]);
     let source = format!(
         r#"/// Runs `wit_bindgen::generate!` on the `weir:operator` WIT package with
 /// the SDK's runtime path; the rest of the options are the arguments.
@@ -23,7 +30,7 @@ fn main() {
 macro_rules! __weir_generate {{
     ($($options:tt)*) => {{
         $crate::__private::wit_bindgen::generate!({{
-            path: {path:?},
+            path: {path},
             runtime_path: "weir_sdk::__private::wit_bindgen::rt",
             $($options)*
         }});

@@ -400,7 +400,7 @@ fn weir_run_fails_each_hostile_job_promptly_naming_the_operator_and_cause_once()
         (
             "hostile-foreign-world",
             "alien",
-            "does not implement weir:operator@0.1.0",
+            "does not implement a weir:operator world",
         ),
     ];
     for (name, operator, cause) in causes {

@@ -24,7 +24,6 @@ use weir_types::Barrier;
 
 use crate::capture::{self, Captured};
 use crate::control::{Commands, TaskCommand, TaskEvent, TaskIndex};
-use crate::restore::WIT_PACKAGE;
 use crate::task::{JobShared, now_ms};
 
 /// Longest the coordinator sleeps between looks at the clock.
@@ -566,7 +565,7 @@ pub(crate) fn metadata(
                 let info = ModuleInfo {
                     sha256: m.hash_hex(),
                     world: m.world().to_string(),
-                    wit: WIT_PACKAGE.to_owned(),
+                    wit: m.wit_package().to_owned(),
                 };
                 let backend = op
                     .key_by

@@ -18,9 +18,6 @@ use weir_wasm::Module;
 
 use crate::error::{Result, RuntimeError};
 
-/// The WIT package every module of this build implements.
-pub(crate) const WIT_PACKAGE: &str = "weir:operator@0.1.0";
-
 /// A checked snapshot to start from, with the storage holding its files.
 pub struct Restore {
     storage: CheckpointStorage,
@@ -95,10 +92,11 @@ impl Restore {
                 Some(NodeRef::Operator(op)) => {
                     let module = &modules[&op.id];
                     if let Some(info) = &node.module {
-                        if info.wit != WIT_PACKAGE {
+                        if !weir_wasm::WIT_PACKAGES.contains(&info.wit.as_str()) {
                             return Err(fail(format!(
-                                "operator `{id}` was built against {}, this build runs {WIT_PACKAGE}",
-                                info.wit
+                                "operator `{id}` was built against {}, this build runs {}",
+                                info.wit,
+                                weir_wasm::WIT_PACKAGES.join(" and ")
                             )));
                         }
                         if info.world != module.world().to_string() {

@@ -2,6 +2,7 @@
 
 mod element;
 mod keygroup;
+pub mod packed;
 mod record;
 
 pub use element::{Barrier, Element};

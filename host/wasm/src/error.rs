@@ -104,7 +104,7 @@ pub enum WasmError {
         message: String,
     },
     /// The component does not implement a Weir world.
-    #[error("module {module} does not implement weir:operator@0.1.0: {detail}")]
+    #[error("module {module} does not implement a weir:operator world: {detail}")]
     WorldMismatch {
         /// Where the bytes came from.
         module: String,

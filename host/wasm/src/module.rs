@@ -25,6 +25,8 @@ impl std::fmt::Display for WorldKind {
 pub(crate) enum Pre {
     Operator(weir_world::operator::OperatorPre<HostState>),
     Udf(weir_world::udf::UdfPre<HostState>),
+    /// The `udf` world of `weir:operator@0.2.0`: packed batches.
+    PackedUdf(weir_world::packed_udf::UdfPre<HostState>),
 }
 
 /// A compiled component, checked against its world and ready to instantiate.
@@ -63,6 +65,7 @@ impl Module {
             message: format!("{e:#}"),
         })?;
         let world = detect_world(engine, name, &component)?;
+        let packed = world == WorldKind::Udf && takes_packed_batches(engine, &component);
         let export = match world {
             WorldKind::Operator => "process",
             WorldKind::Udf => "transform",
@@ -79,6 +82,12 @@ impl Module {
                 let pre = linker.instantiate_pre(&component).map_err(mismatch)?;
                 Pre::Operator(weir_world::operator::OperatorPre::new(pre).map_err(mismatch)?)
             }
+            WorldKind::Udf if packed => {
+                weir_world::packed_udf::Udf::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+                    .map_err(mismatch)?;
+                let pre = linker.instantiate_pre(&component).map_err(mismatch)?;
+                Pre::PackedUdf(weir_world::packed_udf::UdfPre::new(pre).map_err(mismatch)?)
+            }
             WorldKind::Udf => {
                 weir_world::udf::Udf::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
                     .map_err(mismatch)?;
@@ -86,7 +95,7 @@ impl Module {
                 Pre::Udf(weir_world::udf::UdfPre::new(pre).map_err(mismatch)?)
             }
         };
-        tracing::debug!(module = name, %world, "compiled component");
+        tracing::debug!(module = name, %world, packed, "compiled component");
         Ok(Module {
             name: name.to_owned(),
             hash,
@@ -104,6 +113,15 @@ impl Module {
     /// The world it implements.
     pub fn world(&self) -> WorldKind {
         self.world
+    }
+
+    /// The WIT package the module's world comes from: `weir:operator@0.2.0`
+    /// for a udf taking packed batches, else `weir:operator@0.1.0`.
+    pub fn wit_package(&self) -> &'static str {
+        match self.pre {
+            Pre::PackedUdf(_) => weir_world::PACKED_WIT_PACKAGE,
+            Pre::Operator(_) | Pre::Udf(_) => weir_world::WIT_PACKAGE,
+        }
     }
 
     /// SHA-256 of the component bytes, in hex: the module's identity in
@@ -152,5 +170,25 @@ fn detect_world(engine: &WasmEngine, name: &str, component: &Component) -> Resul
                 exports.join(", ")
             ),
         })
+    }
+}
+
+/// Whether a `udf` component's `transform` takes a packed batch (a
+/// `list<u8>`, world `udf` of `weir:operator@0.2.0`) rather than a
+/// `list<record>` (0.1.0). Anything else is left to the 0.1.0 bindings to
+/// refuse with their own message.
+fn takes_packed_batches(engine: &WasmEngine, component: &Component) -> bool {
+    use wasmtime::component::types::{ComponentItem, Type};
+    let ty = component.component_type();
+    let Some(ComponentItem::ComponentFunc(f)) = ty
+        .get_export(engine.engine(), "transform")
+        .map(|export| export.ty)
+    else {
+        return false;
+    };
+    let mut params = f.params();
+    match (params.next(), params.next()) {
+        (Some((_, Type::List(list))), None) => matches!(list.ty(), Type::U8),
+        _ => false,
     }
 }

@@ -1,6 +1,8 @@
 use wasmtime::Store;
 use weir_types::Record;
+use weir_types::packed;
 use weir_world::operator::weir::operator::types as wit;
+use weir_world::packed_udf::Udf as PackedUdf;
 use weir_world::udf::Udf;
 
 use crate::host::{Batch, HostState};
@@ -8,78 +10,154 @@ use crate::module::{Module, Pre};
 use crate::sandbox::{InstanceSetup, Sandboxed};
 use crate::{CallKind, Result, TrapCause, WasmError};
 
-/// One sandboxed subtask of a component implementing the `udf` world.
+/// One sandboxed subtask of a component implementing a `udf` world.
 pub struct UdfInstance {
-    inner: Sandboxed<Udf>,
+    inner: Inner,
+}
+
+/// The bindings of the world the module implements.
+enum Inner {
+    /// `weir:operator@0.1.0`: `list<record>` in and out.
+    Records(Sandboxed<Udf>),
+    /// `weir:operator@0.2.0`: packed batches in and out, and the buffer the
+    /// input is packed into, kept from batch to batch.
+    Packed(Sandboxed<PackedUdf>, Vec<u8>),
 }
 
 impl std::fmt::Debug for UdfInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (task, packed) = match &self.inner {
+            Inner::Records(s) => (s.task(), false),
+            Inner::Packed(s, _) => (s.task(), true),
+        };
         f.debug_struct("UdfInstance")
-            .field("task", self.inner.task())
+            .field("task", task)
+            .field("packed", &packed)
             .finish()
     }
 }
 
 impl UdfInstance {
-    /// Instantiates `module` (which must implement the `udf` world). The
-    /// setup's state backend and timers are unused: UDFs have no state.
+    /// Instantiates `module` (which must implement a `udf` world) under the
+    /// setup's limits.
     pub fn new(module: &Module, setup: InstanceSetup) -> Result<Self> {
-        let Pre::Udf(pre) = &module.pre else {
-            return Err(WasmError::WorldMismatch {
-                module: module.name().to_owned(),
-                detail: format!("expected world udf, found {}", module.world()),
-            });
+        let inner = match &module.pre {
+            Pre::Udf(pre) => Inner::Records(Sandboxed::new(module, setup, |store| {
+                pre.instantiate(store)
+            })?),
+            Pre::PackedUdf(pre) => Inner::Packed(
+                Sandboxed::new(module, setup, |store| pre.instantiate(store))?,
+                Vec::new(),
+            ),
+            Pre::Operator(_) => {
+                return Err(WasmError::WorldMismatch {
+                    module: module.name().to_owned(),
+                    detail: format!("expected world udf, found {}", module.world()),
+                });
+            }
         };
-        let inner = Sandboxed::new(module, setup, |store| pre.instantiate(store))?;
         Ok(UdfInstance { inner })
     }
 
-    /// Calls the guest's `open` with its config as JSON.
+    /// Calls the guest's `open` with the operator's config as JSON.
     pub fn open(&mut self, config_json: &str) -> Result<()> {
-        self.call(CallKind::Open, |b, s| b.call_open(s, config_json))
+        match &mut self.inner {
+            Inner::Records(s) => call(s, CallKind::Open, |b, st| b.call_open(st, config_json)),
+            Inner::Packed(s, _) => call(s, CallKind::Open, |b, st| b.call_open(st, config_json)),
+        }
     }
 
-    /// Transforms a batch. Output records without a timestamp keep none
-    /// (a UDF sees each record's own timestamp and may copy it).
+    /// Maps a batch through the guest. Output past the sandbox's
+    /// `max_output_bytes` (keys and values) fails the call and poisons the
+    /// instance, as does a malformed packed batch.
     pub fn transform(&mut self, batch: Vec<Record>) -> Result<Vec<Record>> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let batch: Vec<wit::Record> = batch
-            .into_iter()
-            .map(|r| wit::Record {
-                key: r.key,
-                value: r.value,
-                timestamp: r.timestamp,
-            })
-            .collect();
-        let out = self.call(CallKind::Process, |b, s| b.call_transform(s, &batch))?;
-        let bytes: u64 = out
-            .iter()
-            .map(|r| (r.value.len() + r.key.as_ref().map_or(0, Vec::len)) as u64)
-            .sum();
-        let limit = self.inner.limits().max_output_bytes;
-        if bytes > limit {
-            let cause = TrapCause::OutputLimit { limit };
-            return Err(self.inner.fail(CallKind::Process, cause));
+        match &mut self.inner {
+            Inner::Records(s) => transform_records(s, batch),
+            Inner::Packed(s, buf) => transform_packed(s, buf, &batch),
         }
-        Ok(out
-            .into_iter()
-            .map(|r| Record {
-                key: r.key,
-                value: r.value,
-                timestamp: r.timestamp,
-            })
-            .collect())
     }
+}
 
-    fn call<T>(
-        &mut self,
-        kind: CallKind,
-        f: impl FnOnce(&Udf, &mut Store<HostState>) -> wasmtime::Result<Result<T, String>>,
-    ) -> Result<T> {
-        self.inner.store.data_mut().begin(Batch::None);
-        self.inner.call(kind, f, |message| message)
+fn call<B, T>(
+    sandbox: &mut Sandboxed<B>,
+    kind: CallKind,
+    f: impl FnOnce(&B, &mut Store<HostState>) -> wasmtime::Result<Result<T, String>>,
+) -> Result<T> {
+    sandbox.store.data_mut().begin(Batch::None);
+    sandbox.call(kind, f, |message| message)
+}
+
+fn transform_records(sandbox: &mut Sandboxed<Udf>, batch: Vec<Record>) -> Result<Vec<Record>> {
+    let batch: Vec<wit::Record> = batch
+        .into_iter()
+        .map(|r| wit::Record {
+            key: r.key,
+            value: r.value,
+            timestamp: r.timestamp,
+        })
+        .collect();
+    let out = call(sandbox, CallKind::Process, |b, s| {
+        b.call_transform(s, &batch)
+    })?;
+    let bytes: u64 = out
+        .iter()
+        .map(|r| (r.value.len() + r.key.as_ref().map_or(0, Vec::len)) as u64)
+        .sum();
+    check_output(sandbox, bytes)?;
+    Ok(out
+        .into_iter()
+        .map(|r| Record {
+            key: r.key,
+            value: r.value,
+            timestamp: r.timestamp,
+        })
+        .collect())
+}
+
+fn transform_packed(
+    sandbox: &mut Sandboxed<PackedUdf>,
+    buf: &mut Vec<u8>,
+    batch: &[Record],
+) -> Result<Vec<Record>> {
+    buf.clear();
+    for r in batch {
+        packed::push(buf, r.key.as_deref(), &r.value, r.timestamp);
     }
+    let out = call(sandbox, CallKind::Process, |b, s| b.call_transform(s, buf))?;
+    // The packed form bounds the payload from above, so most batches are
+    // checked without decoding.
+    if out.len() as u64 > sandbox.limits().max_output_bytes {
+        let bytes = packed::records(&out)
+            .filter_map(|r| r.ok())
+            .map(|r| (r.value.len() + r.key.map_or(0, <[u8]>::len)) as u64)
+            .sum();
+        check_output(sandbox, bytes)?;
+    }
+    let mut records = Vec::with_capacity(batch.len());
+    for r in packed::records(&out) {
+        let r = r.map_err(|e| {
+            sandbox.fail(
+                CallKind::Process,
+                TrapCause::Guest(format!("transform returned a {e}")),
+            )
+        })?;
+        records.push(Record {
+            key: r.key.map(<[u8]>::to_vec),
+            value: r.value.to_vec(),
+            timestamp: r.timestamp,
+        });
+    }
+    Ok(records)
+}
+
+/// Fails (and poisons) the instance if `bytes` of output are over its limit.
+fn check_output<B>(sandbox: &mut Sandboxed<B>, bytes: u64) -> Result<()> {
+    let limit = sandbox.limits().max_output_bytes;
+    if bytes > limit {
+        return Err(sandbox.fail(CallKind::Process, TrapCause::OutputLimit { limit }));
+    }
+    Ok(())
 }

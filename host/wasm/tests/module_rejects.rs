@@ -32,7 +32,7 @@ fn world_mismatch(e: WasmError) -> String {
     match e {
         WasmError::WorldMismatch { detail, .. } => {
             assert!(
-                message.contains("does not implement weir:operator@0.1.0"),
+                message.contains("does not implement a weir:operator world"),
                 "{message}"
             );
             detail

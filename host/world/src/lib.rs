@@ -24,9 +24,26 @@ pub mod udf {
     });
 }
 
+/// Bindings of the `udf` world of `weir:operator@0.2.0`: the same contract
+/// as [`udf`] with batches packed into one `list<u8>` each way (see
+/// `weir_types::packed`). It imports `log` from 0.1.0.
+pub mod packed_udf {
+    wasmtime::component::bindgen!({
+        path: ["../../wit/operator@0.1.0", "../../wit/operator@0.2.0"],
+        world: "weir:operator/udf@0.2.0",
+        imports: { default: trappable },
+        with: {
+            "weir:operator/log@0.1.0": crate::operator::weir::operator::log,
+        },
+    });
+}
+
 pub use operator::weir::operator::types::{
     Error as GuestError, OperatorError, Record, TimeDomain, Timer,
 };
 
-/// The version of the WIT package these bindings were generated from.
-pub const WIT_VERSION: &str = "0.1.0";
+/// The WIT package of the `operator` world and of [`udf`].
+pub const WIT_PACKAGE: &str = "weir:operator@0.1.0";
+
+/// The WIT package of [`packed_udf`].
+pub const PACKED_WIT_PACKAGE: &str = "weir:operator@0.2.0";

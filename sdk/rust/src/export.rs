@@ -85,7 +85,9 @@ macro_rules! export_operator {
     };
 }
 
-/// Exports a [`Udf`](crate::Udf) as the `udf` world:
+/// Exports a [`Udf`](crate::Udf) as the `udf` world of
+/// `weir:operator@0.2.0`, whose batches cross the boundary packed (one
+/// buffer each way):
 ///
 /// ```
 /// use weir_sdk::prelude::*;
@@ -115,9 +117,8 @@ macro_rules! export_udf {
         #[doc(hidden)]
         mod __weir_udf_export {
             $crate::__weir_generate!(
-                world: "weir:operator/udf@0.1.0",
+                world: "weir:operator/udf@0.2.0",
                 with: {
-                    "weir:operator/types@0.1.0": weir_sdk::__private::wit::types,
                     "weir:operator/log@0.1.0": weir_sdk::__private::wit::log,
                 },
             );
@@ -136,9 +137,9 @@ macro_rules! export_udf {
                     $crate::__private::export::udf_open(&INSTANCE, config)
                 }
                 fn transform(
-                    batch: ::std::vec::Vec<Record>,
-                ) -> ::core::result::Result<::std::vec::Vec<Record>, ::std::string::String> {
-                    $crate::__private::export::udf_transform(&INSTANCE, batch)
+                    batch: ::std::vec::Vec<u8>,
+                ) -> ::core::result::Result<::std::vec::Vec<u8>, ::std::string::String> {
+                    $crate::__private::export::udf_transform_packed(&INSTANCE, batch)
                 }
             }
 

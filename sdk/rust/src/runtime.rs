@@ -2,6 +2,7 @@
 //! parse the config, make each element current, call user code, flush output.
 
 use serde::de::DeserializeOwned;
+use weir_types::packed;
 
 use crate::host::sys;
 use crate::{Context, Error, OpenContext, Operator, Record, Result, Timer, Udf};
@@ -71,16 +72,23 @@ pub(crate) fn udf_open<U: Udf>(config: &str) -> Result<U> {
     U::open(parse_config(config)?)
 }
 
-pub(crate) fn udf_transform<U: Udf>(udf: &mut U, batch: Vec<Record>) -> Result<Vec<Record>> {
+/// `transform` over a packed batch (the `udf` world of 0.2.0): decodes each
+/// record, hands it to the UDF, and packs what it produced; an output record
+/// without a timestamp takes its input's.
+pub(crate) fn udf_transform_packed<U: Udf>(udf: &mut U, batch: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(batch.len());
-    for record in batch {
-        let timestamp = record.timestamp;
-        let from = out.len();
-        udf.transform(record, &mut out)?;
-        for r in &mut out[from..] {
-            if r.timestamp.is_none() {
-                r.timestamp = timestamp;
-            }
+    let mut produced = Vec::new();
+    for r in packed::records(batch) {
+        let r = r.map_err(|e| Error::bad_input(e.to_string()))?;
+        let record = Record {
+            key: r.key.map(<[u8]>::to_vec),
+            value: r.value.to_vec(),
+            timestamp: r.timestamp,
+        };
+        udf.transform(record, &mut produced)?;
+        for o in produced.drain(..) {
+            let timestamp = o.timestamp.or(r.timestamp);
+            packed::push(&mut out, o.key.as_deref(), &o.value, timestamp);
         }
     }
     Ok(out)

@@ -4,6 +4,7 @@ mod collector;
 mod context;
 mod log;
 mod metrics;
+mod packed;
 mod state;
 mod timers;
 mod types;

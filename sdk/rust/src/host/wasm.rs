@@ -26,7 +26,10 @@ pub mod bindings {
         generate_all,
     );
 
-    pub use weir::operator::*;
+    // Two versions of the package are in the resolve (the udf world of
+    // 0.2.0 is exported by guests), so wit-bindgen names the module by
+    // version.
+    pub use weir::operator0_1_0::*;
 }
 
 use self::bindings::types as wit;
@@ -299,17 +302,16 @@ pub mod export {
         Ok(())
     }
 
-    pub fn udf_transform<U: Udf>(
+    pub fn udf_transform_packed<U: Udf>(
         slot: &'static Slot<U>,
-        batch: Vec<wit::Record>,
-    ) -> Result<Vec<wit::Record>, String> {
-        let batch = batch.into_iter().map(Record::from).collect();
+        batch: Vec<u8>,
+    ) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
         with_instance(slot, |udf| {
-            out = runtime::udf_transform(udf, batch)?;
+            out = runtime::udf_transform_packed(udf, &batch)?;
             Ok(())
         })
         .map_err(|e| e.to_string())?;
-        Ok(out.into_iter().map(Into::into).collect())
+        Ok(out)
     }
 }

@@ -5,7 +5,9 @@ use std::rc::Rc;
 
 use super::ConfigSource;
 use super::host::{LogLine, NativeHost, enter};
-use crate::{Record, Result, Udf, runtime};
+use weir_types::packed;
+
+use crate::{Error, Record, Result, Udf, runtime};
 
 /// Runs a UDF natively, through the same code as its Wasm export.
 ///
@@ -54,10 +56,24 @@ impl<U: Udf> UdfHarness<U> {
         self.transform_batch(vec![record])
     }
 
-    /// Transforms a batch, as the host does.
+    /// Transforms a batch, as the host does: packed in, packed out.
     pub fn transform_batch(&mut self, batch: Vec<Record>) -> Result<Vec<Record>> {
         let _entered = enter(&self.host);
-        runtime::udf_transform(&mut self.udf, batch)
+        let mut packed_in = Vec::new();
+        for r in &batch {
+            packed::push(&mut packed_in, r.key.as_deref(), &r.value, r.timestamp);
+        }
+        let out = runtime::udf_transform_packed(&mut self.udf, &packed_in)?;
+        packed::records(&out)
+            .map(|r| {
+                let r = r.map_err(|e| Error::failed(e.to_string()))?;
+                Ok(Record {
+                    key: r.key.map(<[u8]>::to_vec),
+                    value: r.value.to_vec(),
+                    timestamp: r.timestamp,
+                })
+            })
+            .collect()
     }
 
     /// The lines logged so far.
