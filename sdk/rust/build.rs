@@ -1,6 +1,7 @@
 //! Writes the macro through which a guest crate generates the bindings of its
 //! world's exports: wit-bindgen resolves `path` against the *guest's*
-//! manifest folder, so the SDK hands it the absolute path of the WIT package.
+//! manifest folder, so the SDK hands it the absolute paths of the WIT
+//! packages (`weir:operator@0.1.0` and `@0.2.0`).
 
 use std::path::PathBuf;
 use std::{env, fs};
@@ -23,7 +24,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let path = format!("[{:?}, {:?}]", packages[0], packages[1]);
     let source = format!(
-        r#"/// Runs `wit_bindgen::generate!` on the `weir:operator` WIT package with
+        r#"/// Runs `wit_bindgen::generate!` on the `weir:operator` WIT packages with
 /// the SDK's runtime path; the rest of the options are the arguments.
 #[doc(hidden)]
 #[macro_export]

@@ -53,7 +53,9 @@ fn write_job(dir: &Path, cluster: &KafkaCluster, topic: &str, extra: &str) {
 
 /// Runs the job in `dir` and kills it `kills` times, each at a random point
 /// after its next checkpoint, restoring from the latest checkpoint each
-/// time; then lets a last restored run finish.
+/// time; then lets a last restored run finish. On a fast machine the input
+/// can be done before the last kills: after at least two kills, a run that
+/// finishes by itself ends the killing.
 fn kill_and_restore(dir: &Path, kills: u32, seed: u64) {
     let mut rng = Lcg(seed);
     for kill in 0..kills {
@@ -65,6 +67,10 @@ fn kill_and_restore(dir: &Path, kills: u32, seed: u64) {
         let mut run = Running::start(dir, args);
         if !run.wait_for("complete in") {
             let (ok, log) = run.finish();
+            if ok && kill >= 2 {
+                eprintln!("the job finished after {kill} kills");
+                break;
+            }
             panic!("the job ended before kill {kill} (ok: {ok}):\n{log}");
         }
         std::thread::sleep(Duration::from_millis(rng.below(300)));

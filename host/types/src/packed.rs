@@ -76,8 +76,16 @@ pub fn encoded_len(key_len: Option<usize>, value_len: usize, has_timestamp: bool
 /// If the key or value is longer than `u32::MAX` bytes.
 pub fn push(buf: &mut Vec<u8>, key: Option<&[u8]>, value: &[u8], timestamp: Option<i64>) {
     let flags = if key.is_some() { HAS_KEY } else { 0 }
-        | if timestamp.is_some() { HAS_TIMESTAMP } else { 0 };
-    buf.reserve(encoded_len(key.map(<[u8]>::len), value.len(), timestamp.is_some()));
+        | if timestamp.is_some() {
+            HAS_TIMESTAMP
+        } else {
+            0
+        };
+    buf.reserve(encoded_len(
+        key.map(<[u8]>::len),
+        value.len(),
+        timestamp.is_some(),
+    ));
     buf.push(flags);
     if let Some(key) = key {
         put_bytes(buf, key);
@@ -135,7 +143,10 @@ impl<'a> Records<'a> {
             return Err(fail("unknown flag bits"));
         }
         let key = if flags & HAS_KEY != 0 {
-            Some(self.bytes().ok_or_else(|| fail("the key runs past the end"))?)
+            Some(
+                self.bytes()
+                    .ok_or_else(|| fail("the key runs past the end"))?,
+            )
         } else {
             None
         };
@@ -176,6 +187,9 @@ impl<'a> Iterator for Records<'a> {
 mod tests {
     use super::*;
 
+    /// Key, value and timestamp of one record.
+    type Case<'a> = (Option<&'a [u8]>, &'a [u8], Option<i64>);
+
     fn all(buf: &[u8]) -> Result<Vec<PackedRecord<'_>>, PackedError> {
         records(buf).collect()
     }
@@ -184,7 +198,7 @@ mod tests {
     fn records_round_trip_in_order() {
         let mut buf = Vec::new();
         let long = vec![9u8; 70_000];
-        let cases: [(Option<&[u8]>, &[u8], Option<i64>); 5] = [
+        let cases: [Case<'_>; 5] = [
             (Some(b"key"), b"value", Some(-5)),
             (None, b"", None),
             (Some(b""), &long, Some(i64::MAX)),

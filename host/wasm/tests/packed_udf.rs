@@ -1,0 +1,78 @@
+//! The `udf` world of `weir:operator@0.2.0`: batches cross the boundary
+//! packed, and a guest that returns a broken packed batch or too much of
+//! one is stopped with a message naming what is wrong.
+
+mod support;
+
+use support::*;
+use weir_types::Record;
+use weir_wasm::{CallKind, TrapCause, UdfInstance};
+
+/// A `hostile-packed` instance opened in `mode`.
+fn hostile(mode: &str, max_output_bytes: u64) -> UdfInstance {
+    let engine = engine();
+    let module = load(&engine, weir_test_artifacts::HOSTILE_PACKED);
+    assert_eq!(module.wit_package(), "weir:operator@0.2.0");
+    let limits = limits(|l| l.max_output_bytes = max_output_bytes);
+    let mut inst = UdfInstance::new(&module, setup("packed", limits)).unwrap();
+    inst.open(&format!("\"{mode}\"")).unwrap();
+    inst
+}
+
+#[test]
+fn records_cross_packed_unchanged() {
+    let mut inst = hostile("echo", 1 << 20);
+    let batch = vec![
+        Record::new("plain"),
+        Record::new("").with_key("").with_timestamp(i64::MIN),
+        Record::new(vec![0u8, 255, 7]).with_key(vec![1u8, 2]),
+        Record::new("late").with_timestamp(i64::MAX),
+    ];
+    assert_eq!(inst.transform(batch.clone()).unwrap(), batch);
+    let many = records(3_000);
+    assert_eq!(inst.transform(many.clone()).unwrap(), many);
+    assert_eq!(inst.transform(Vec::new()).unwrap(), Vec::<Record>::new());
+}
+
+#[test]
+fn a_malformed_packed_batch_fails_the_call_and_poisons_the_instance() {
+    for (mode, reason) in [
+        (
+            "truncated",
+            "malformed packed batch at byte 6: the value runs past the end",
+        ),
+        (
+            "bad-flags",
+            "malformed packed batch at byte 0: unknown flag bits",
+        ),
+    ] {
+        let mut inst = hostile(mode, 1 << 20);
+        // Two records of 6 bytes each: flags, value length, one byte.
+        let batch = vec![Record::new("v"), Record::new("w")];
+        let cause = trap(inst.transform(batch), "packed", CallKind::Process);
+        let TrapCause::Guest(message) = cause else {
+            panic!("{mode}: expected a guest trap, got {cause:?}");
+        };
+        assert!(
+            message.contains("transform returned a "),
+            "{mode}: {message}"
+        );
+        assert!(message.contains(reason), "{mode}: {message}");
+        assert_poisoned(inst.transform(records(1)), "packed");
+    }
+}
+
+#[test]
+fn packed_output_over_the_cap_is_refused() {
+    let mut inst = hostile("big", 64 << 10);
+    let cause = trap(inst.transform(records(1)), "packed", CallKind::Process);
+    assert!(
+        matches!(cause, TrapCause::OutputLimit { limit } if limit == 64 << 10),
+        "{cause:?}"
+    );
+    // Under a larger cap the same output passes.
+    let mut roomy = hostile("big", 2 << 20);
+    let out = roomy.transform(records(1)).unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].value.len(), 1 << 20);
+}
