@@ -1,5 +1,5 @@
-//! Packed batches: records back to back in one buffer, the form in which
-//! batches cross the Wasm boundary from WIT `weir:operator@0.2.0` on.
+//! Packed batches: records (or timers) back to back in one buffer, the form
+//! in which batches cross the Wasm boundary from WIT `weir:operator@0.2.0` on.
 //!
 //! A `list<record>` costs the canonical ABI a call into the guest's
 //! allocator for every key and value passed in, and a lift of each passed
@@ -11,6 +11,14 @@
 //! key-len: u32, key  only with a key
 //! value-len: u32, value
 //! timestamp: s64     only with a timestamp
+//! ```
+//!
+//! and a timer that fired:
+//!
+//! ```text
+//! flags: u8          bit 0: has a key, bit 1: processing time; other bits 0
+//! key-len: u32, key  only with a key
+//! timestamp: s64
 //! ```
 //!
 //! Both the host and the Rust SDK use this module, so both sides agree by
@@ -30,6 +38,7 @@
 
 const HAS_KEY: u8 = 1;
 const HAS_TIMESTAMP: u8 = 2;
+const PROCESSING_TIME: u8 = 2;
 
 /// One record of a packed batch, borrowed from the buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +49,17 @@ pub struct PackedRecord<'a> {
     pub value: &'a [u8],
     /// Event time in milliseconds.
     pub timestamp: Option<i64>,
+}
+
+/// One timer of a packed batch, borrowed from the buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackedTimer<'a> {
+    /// The key it was registered for.
+    pub key: Option<&'a [u8]>,
+    /// When it fired, in milliseconds.
+    pub timestamp: i64,
+    /// A processing-time timer (else event time).
+    pub processing_time: bool,
 }
 
 /// Why a packed batch does not parse: the byte offset of the record that
@@ -96,6 +116,20 @@ pub fn push(buf: &mut Vec<u8>, key: Option<&[u8]>, value: &[u8], timestamp: Opti
     }
 }
 
+/// Appends one timer to `buf`.
+///
+/// # Panics
+/// If the key is longer than `u32::MAX` bytes.
+pub fn push_timer(buf: &mut Vec<u8>, key: Option<&[u8]>, timestamp: i64, processing_time: bool) {
+    let flags =
+        if key.is_some() { HAS_KEY } else { 0 } | if processing_time { PROCESSING_TIME } else { 0 };
+    buf.push(flags);
+    if let Some(key) = key {
+        put_bytes(buf, key);
+    }
+    buf.extend_from_slice(&timestamp.to_le_bytes());
+}
+
 fn put_bytes(buf: &mut Vec<u8>, bytes: &[u8]) {
     let len = u32::try_from(bytes.len()).expect("a key or value longer than 4 GiB");
     buf.extend_from_slice(&len.to_le_bytes());
@@ -104,23 +138,56 @@ fn put_bytes(buf: &mut Vec<u8>, bytes: &[u8]) {
 
 /// The records of a packed batch, in order. After the first error the
 /// iterator ends.
-pub fn records(buf: &[u8]) -> Records<'_> {
-    Records {
-        buf,
-        at: 0,
-        failed: false,
-    }
+pub fn records(buf: &[u8]) -> Entries<'_, PackedRecord<'_>> {
+    Entries::new(buf, Reader::record)
 }
 
-/// Iterator over a packed batch; see [`records`].
+/// The timers of a packed batch, in order. After the first error the
+/// iterator ends.
+pub fn timers(buf: &[u8]) -> Entries<'_, PackedTimer<'_>> {
+    Entries::new(buf, Reader::timer)
+}
+
+/// Iterator over a packed batch; see [`records`] and [`timers`].
 #[derive(Clone, Debug)]
-pub struct Records<'a> {
-    buf: &'a [u8],
-    at: usize,
+pub struct Entries<'a, T> {
+    reader: Reader<'a>,
+    parse: fn(&mut Reader<'a>, usize) -> Result<T, PackedError>,
     failed: bool,
 }
 
-impl<'a> Records<'a> {
+impl<'a, T> Entries<'a, T> {
+    fn new(buf: &'a [u8], parse: fn(&mut Reader<'a>, usize) -> Result<T, PackedError>) -> Self {
+        Entries {
+            reader: Reader { buf, at: 0 },
+            parse,
+            failed: false,
+        }
+    }
+}
+
+impl<T> Iterator for Entries<'_, T> {
+    type Item = Result<T, PackedError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.reader.at >= self.reader.buf.len() {
+            return None;
+        }
+        let start = self.reader.at;
+        let entry = (self.parse)(&mut self.reader, start);
+        self.failed = entry.is_err();
+        Some(entry)
+    }
+}
+
+/// A position in a packed buffer.
+#[derive(Clone, Debug)]
+struct Reader<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.at.checked_add(n)?;
         let bytes = self.buf.get(self.at..end)?;
@@ -133,33 +200,39 @@ impl<'a> Records<'a> {
         self.take(len as usize)
     }
 
-    fn record(&mut self, start: usize) -> Result<PackedRecord<'a>, PackedError> {
-        let fail = |reason| PackedError {
-            offset: start,
-            reason,
-        };
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+
+    /// The flags byte (checked against `known`) and the key it announces.
+    fn head(&mut self, start: usize, known: u8) -> Result<(u8, Option<&'a [u8]>), PackedError> {
         let flags = self.take(1).expect("not at the end")[0];
-        if flags & !(HAS_KEY | HAS_TIMESTAMP) != 0 {
-            return Err(fail("unknown flag bits"));
+        if flags & !known != 0 {
+            return Err(fail(start, "unknown flag bits"));
         }
-        let key = if flags & HAS_KEY != 0 {
-            Some(
+        let key = match flags & HAS_KEY {
+            0 => None,
+            _ => Some(
                 self.bytes()
-                    .ok_or_else(|| fail("the key runs past the end"))?,
-            )
-        } else {
-            None
+                    .ok_or(fail(start, "the key runs past the end"))?,
+            ),
         };
+        Ok((flags, key))
+    }
+
+    fn record(&mut self, start: usize) -> Result<PackedRecord<'a>, PackedError> {
+        let (flags, key) = self.head(start, HAS_KEY | HAS_TIMESTAMP)?;
         let value = self
             .bytes()
-            .ok_or_else(|| fail("the value runs past the end"))?;
-        let timestamp = if flags & HAS_TIMESTAMP != 0 {
-            let bytes = self
-                .take(8)
-                .ok_or_else(|| fail("the timestamp runs past the end"))?;
-            Some(i64::from_le_bytes(bytes.try_into().expect("8 bytes")))
-        } else {
-            None
+            .ok_or(fail(start, "the value runs past the end"))?;
+        let timestamp = match flags & HAS_TIMESTAMP {
+            0 => None,
+            _ => Some(
+                self.i64()
+                    .ok_or(fail(start, "the timestamp runs past the end"))?,
+            ),
         };
         Ok(PackedRecord {
             key,
@@ -167,20 +240,22 @@ impl<'a> Records<'a> {
             timestamp,
         })
     }
+
+    fn timer(&mut self, start: usize) -> Result<PackedTimer<'a>, PackedError> {
+        let (flags, key) = self.head(start, HAS_KEY | PROCESSING_TIME)?;
+        let timestamp = self
+            .i64()
+            .ok_or(fail(start, "the timestamp runs past the end"))?;
+        Ok(PackedTimer {
+            key,
+            timestamp,
+            processing_time: flags & PROCESSING_TIME != 0,
+        })
+    }
 }
 
-impl<'a> Iterator for Records<'a> {
-    type Item = Result<PackedRecord<'a>, PackedError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.at >= self.buf.len() {
-            return None;
-        }
-        let start = self.at;
-        let record = self.record(start);
-        self.failed = record.is_err();
-        Some(record)
-    }
+fn fail(offset: usize, reason: &'static str) -> PackedError {
+    PackedError { offset, reason }
 }
 
 #[cfg(test)]
@@ -219,6 +294,34 @@ mod tests {
             assert_eq!((r.key, r.value, r.timestamp), (key, value, ts));
         }
         assert!(all(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn timers_round_trip_in_order() {
+        let mut buf = Vec::new();
+        push_timer(&mut buf, Some(b"user-1"), 999, false);
+        push_timer(&mut buf, None, i64::MIN, true);
+        push_timer(&mut buf, Some(b""), i64::MAX, true);
+        let got: Vec<PackedTimer<'_>> = timers(&buf).collect::<Result<_, _>>().unwrap();
+        let timer = |key: Option<&'static [u8]>, timestamp, processing_time| PackedTimer {
+            key,
+            timestamp,
+            processing_time,
+        };
+        assert_eq!(
+            got,
+            [
+                timer(Some(b"user-1"), 999, false),
+                timer(None, i64::MIN, true),
+                timer(Some(b""), i64::MAX, true),
+            ]
+        );
+        let err = timers(&buf[..buf.len() - 1]).last().unwrap().unwrap_err();
+        assert_eq!(err.reason, "the timestamp runs past the end");
+        let mut bad = buf.clone();
+        bad[0] = 4;
+        let err = timers(&bad).next().unwrap().unwrap_err();
+        assert_eq!(err.reason, "unknown flag bits");
     }
 
     #[test]

@@ -18,8 +18,8 @@ pub use limits::SandboxLimits;
 pub use metrics::{Histogram, OperatorMetrics};
 pub use module::{Module, WorldKind};
 
-/// The WIT packages whose worlds this build runs: every world of
-/// `weir:operator@0.1.0`, and the `udf` world of `weir:operator@0.2.0`.
+/// The WIT packages whose worlds this build runs: both worlds of
+/// `weir:operator@0.1.0` and of `weir:operator@0.2.0`.
 pub const WIT_PACKAGES: [&str; 2] = [weir_world::WIT_PACKAGE, weir_world::PACKED_WIT_PACKAGE];
 pub use operator::{OperatorInstance, OperatorOutput, StateSnapshot};
 pub use sandbox::InstanceSetup;

@@ -27,6 +27,8 @@ pub(crate) enum Pre {
     Udf(weir_world::udf::UdfPre<HostState>),
     /// The `udf` world of `weir:operator@0.2.0`: packed batches.
     PackedUdf(weir_world::packed_udf::UdfPre<HostState>),
+    /// The `operator` world of `weir:operator@0.2.0`: packed batches.
+    PackedOperator(weir_world::packed_operator::OperatorPre<HostState>),
 }
 
 /// A compiled component, checked against its world and ready to instantiate.
@@ -65,17 +67,28 @@ impl Module {
             message: format!("{e:#}"),
         })?;
         let world = detect_world(engine, name, &component)?;
-        let packed = world == WorldKind::Udf && takes_packed_batches(engine, &component);
         let export = match world {
             WorldKind::Operator => "process",
             WorldKind::Udf => "transform",
         };
+        let packed = takes_packed_batch(engine, &component, export);
         let mismatch = |e: wasmtime::Error| WasmError::WorldMismatch {
             module: name.to_owned(),
             detail: format!("it exports `{export}` like world {world}, but {e:#}"),
         };
         let mut linker = Linker::<HostState>::new(engine.engine());
         let pre = match world {
+            WorldKind::Operator if packed => {
+                weir_world::packed_operator::Operator::add_to_linker::<_, HasSelf<_>>(
+                    &mut linker,
+                    |s| s,
+                )
+                .map_err(mismatch)?;
+                let pre = linker.instantiate_pre(&component).map_err(mismatch)?;
+                Pre::PackedOperator(
+                    weir_world::packed_operator::OperatorPre::new(pre).map_err(mismatch)?,
+                )
+            }
             WorldKind::Operator => {
                 weir_world::operator::Operator::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
                     .map_err(mismatch)?;
@@ -116,10 +129,10 @@ impl Module {
     }
 
     /// The WIT package the module's world comes from: `weir:operator@0.2.0`
-    /// for a udf taking packed batches, else `weir:operator@0.1.0`.
+    /// when it takes packed batches, else `weir:operator@0.1.0`.
     pub fn wit_package(&self) -> &'static str {
         match self.pre {
-            Pre::PackedUdf(_) => weir_world::PACKED_WIT_PACKAGE,
+            Pre::PackedUdf(_) | Pre::PackedOperator(_) => weir_world::PACKED_WIT_PACKAGE,
             Pre::Operator(_) | Pre::Udf(_) => weir_world::WIT_PACKAGE,
         }
     }
@@ -173,15 +186,15 @@ fn detect_world(engine: &WasmEngine, name: &str, component: &Component) -> Resul
     }
 }
 
-/// Whether a `udf` component's `transform` takes a packed batch (a
-/// `list<u8>`, world `udf` of `weir:operator@0.2.0`) rather than a
+/// Whether the component's `export` (`process` or `transform`) takes a
+/// packed batch (a `list<u8>`, `weir:operator@0.2.0`) rather than a
 /// `list<record>` (0.1.0). Anything else is left to the 0.1.0 bindings to
 /// refuse with their own message.
-fn takes_packed_batches(engine: &WasmEngine, component: &Component) -> bool {
+fn takes_packed_batch(engine: &WasmEngine, component: &Component, export: &str) -> bool {
     use wasmtime::component::types::{ComponentItem, Type};
     let ty = component.component_type();
     let Some(ComponentItem::ComponentFunc(f)) = ty
-        .get_export(engine.engine(), "transform")
+        .get_export(engine.engine(), export)
         .map(|export| export.ty)
     else {
         return false;

@@ -4,9 +4,10 @@ use std::path::Path;
 use wasmtime::Store;
 
 use weir_state::{BackendSnapshot, FiredTimer, KeyGroupBlob, SnapshotKind, TimeDomain};
-use weir_types::{Millis, Record};
+use weir_types::{Millis, Record, packed};
 use weir_world::operator::Operator;
 use weir_world::operator::weir::operator::types as wit;
+use weir_world::packed_operator::Operator as PackedOperator;
 
 use crate::host::{Batch, Emitted, HostState};
 use crate::metrics::OperatorMetrics;
@@ -56,9 +57,19 @@ pub struct StateSnapshot {
     pub timers: Vec<KeyGroupBlob>,
 }
 
-/// One sandboxed subtask of a component implementing the `operator` world.
+/// One sandboxed subtask of a component implementing an `operator` world.
 pub struct OperatorInstance {
-    inner: Sandboxed<Operator>,
+    inner: Sandboxed<Bindings>,
+    /// Where batches for a packed guest are encoded, kept from call to call.
+    buf: Vec<u8>,
+}
+
+/// The exports of the world the module implements.
+pub(crate) enum Bindings {
+    /// `weir:operator@0.1.0`: records and timers as WIT lists.
+    Records(Operator),
+    /// `weir:operator@0.2.0`: records and timers packed.
+    Packed(PackedOperator),
 }
 
 impl std::fmt::Debug for OperatorInstance {
@@ -72,20 +83,33 @@ impl std::fmt::Debug for OperatorInstance {
 impl OperatorInstance {
     /// Instantiates `module` (which must implement the `operator` world).
     pub fn new(module: &Module, setup: InstanceSetup) -> Result<Self> {
-        let Pre::Operator(pre) = &module.pre else {
-            return Err(WasmError::WorldMismatch {
-                module: module.name().to_owned(),
-                detail: format!("expected world operator, found {}", module.world()),
-            });
+        let inner = match &module.pre {
+            Pre::Operator(pre) => Sandboxed::new(module, setup, |store| {
+                pre.instantiate(store).map(Bindings::Records)
+            })?,
+            Pre::PackedOperator(pre) => Sandboxed::new(module, setup, |store| {
+                pre.instantiate(store).map(Bindings::Packed)
+            })?,
+            Pre::Udf(_) | Pre::PackedUdf(_) => {
+                return Err(WasmError::WorldMismatch {
+                    module: module.name().to_owned(),
+                    detail: format!("expected world operator, found {}", module.world()),
+                });
+            }
         };
-        let inner = Sandboxed::new(module, setup, |store| pre.instantiate(store))?;
-        Ok(OperatorInstance { inner })
+        Ok(OperatorInstance {
+            inner,
+            buf: Vec::new(),
+        })
     }
 
     /// Calls the guest's `open` with the operator's config as JSON.
     pub fn open(&mut self, config_json: &str) -> Result<()> {
         self.inner.store.data_mut().begin(Batch::None);
-        self.call(CallKind::Open, |b, s| b.call_open(s, config_json))?;
+        self.call(CallKind::Open, |b, s| match b {
+            Bindings::Records(b) => b.call_open(s, config_json),
+            Bindings::Packed(b) => b.call_open(s, config_json),
+        })?;
         // Emits from open are dropped: there is no element to attach them to.
         let _ = self.take_emitted();
         Ok(())
@@ -110,7 +134,19 @@ impl OperatorInstance {
             .store
             .data_mut()
             .begin(Batch::Records(Arc::clone(&batch)));
-        self.call(CallKind::Process, |b, s| b.call_process(s, &batch))?;
+        let mut buf = std::mem::take(&mut self.buf);
+        if self.is_packed() {
+            buf.clear();
+            for r in batch.iter() {
+                packed::push(&mut buf, r.key.as_deref(), &r.value, r.timestamp);
+            }
+        }
+        let result = self.call(CallKind::Process, |b, s| match b {
+            Bindings::Records(b) => b.call_process(s, &batch),
+            Bindings::Packed(b) => b.call_process(s, &buf),
+        });
+        self.buf = buf;
+        result?;
         Ok(self.take_emitted())
     }
 
@@ -174,7 +210,20 @@ impl OperatorInstance {
                 .store
                 .data_mut()
                 .begin(Batch::Timers(Arc::clone(&timers), Arc::new(kgs)));
-            self.call(CallKind::OnTimer, |b, s| b.call_on_timer(s, &timers))?;
+            let mut buf = std::mem::take(&mut self.buf);
+            if self.is_packed() {
+                buf.clear();
+                for t in timers.iter() {
+                    let processing = t.domain == wit::TimeDomain::ProcessingTime;
+                    packed::push_timer(&mut buf, t.key.as_deref(), t.timestamp, processing);
+                }
+            }
+            let result = self.call(CallKind::OnTimer, |b, s| match b {
+                Bindings::Records(b) => b.call_on_timer(s, &timers),
+                Bindings::Packed(b) => b.call_on_timer(s, &buf),
+            });
+            self.buf = buf;
+            result?;
             let mut e = std::mem::take(&mut self.inner.store.data_mut().emitted);
             out.absorb(&mut e);
         }
@@ -194,7 +243,10 @@ impl OperatorInstance {
     /// Calls the guest's `close`.
     pub fn close(&mut self) -> Result<OperatorOutput> {
         self.inner.store.data_mut().begin(Batch::None);
-        self.call(CallKind::Close, |b, s| b.call_close(s))?;
+        self.call(CallKind::Close, |b, s| match b {
+            Bindings::Records(b) => b.call_close(s),
+            Bindings::Packed(b) => b.call_close(s),
+        })?;
         Ok(self.take_emitted())
     }
 
@@ -257,11 +309,15 @@ impl OperatorInstance {
         out
     }
 
+    fn is_packed(&self) -> bool {
+        matches!(self.inner.bindings(), Bindings::Packed(_))
+    }
+
     fn call<T>(
         &mut self,
         kind: CallKind,
         f: impl FnOnce(
-            &Operator,
+            &Bindings,
             &mut Store<HostState>,
         ) -> wasmtime::Result<Result<T, wit::OperatorError>>,
     ) -> Result<T> {

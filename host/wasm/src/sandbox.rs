@@ -91,6 +91,10 @@ impl<B> Sandboxed<B> {
         }
     }
 
+    pub(crate) fn bindings(&self) -> &B {
+        &self.bindings
+    }
+
     pub(crate) fn limits(&self) -> &SandboxLimits {
         &self.limits
     }

@@ -49,7 +49,7 @@ impl UdfInstance {
                 Sandboxed::new(module, setup, |store| pre.instantiate(store))?,
                 Vec::new(),
             ),
-            Pre::Operator(_) => {
+            Pre::Operator(_) | Pre::PackedOperator(_) => {
                 return Err(WasmError::WorldMismatch {
                     module: module.name().to_owned(),
                     detail: format!("expected world udf, found {}", module.world()),

@@ -13,7 +13,9 @@
 //! The macros name the SDK `weir_sdk` in generated code: depend on it under
 //! that name, and call the macro once per guest crate, at module level.
 
-/// Exports an [`Operator`](crate::Operator) as the `operator` world:
+/// Exports an [`Operator`](crate::Operator) as the `operator` world of
+/// `weir:operator@0.2.0`, whose records, timers and output cross the
+/// boundary packed:
 ///
 /// ```
 /// use weir_sdk::prelude::*;
@@ -40,15 +42,16 @@ macro_rules! export_operator {
         #[doc(hidden)]
         mod __weir_operator_export {
             $crate::__weir_generate!(
-                world: "weir:operator/operator@0.1.0",
+                world: "weir:operator/operator@0.2.0",
                 with: {
                     "weir:operator/types@0.1.0": weir_sdk::__private::wit::types,
                     "weir:operator/state@0.1.0": weir_sdk::__private::wit::state,
                     "weir:operator/timers@0.1.0": weir_sdk::__private::wit::timers,
-                    "weir:operator/collector@0.1.0": weir_sdk::__private::wit::collector,
                     "weir:operator/context@0.1.0": weir_sdk::__private::wit::context,
                     "weir:operator/log@0.1.0": weir_sdk::__private::wit::log,
                     "weir:operator/metrics@0.1.0": weir_sdk::__private::wit::metrics,
+                    "weir:operator/output@0.2.0": weir_sdk::__private::wit::output,
+                    "weir:operator/packed@0.2.0": weir_sdk::__private::wit::packed,
                 },
             );
 
@@ -66,12 +69,12 @@ macro_rules! export_operator {
                     $crate::__private::export::operator_open(&INSTANCE, config)
                 }
                 fn process(
-                    batch: ::std::vec::Vec<Record>,
+                    batch: ::std::vec::Vec<u8>,
                 ) -> ::core::result::Result<(), OperatorError> {
                     $crate::__private::export::operator_process(&INSTANCE, batch)
                 }
                 fn on_timer(
-                    timers: ::std::vec::Vec<Timer>,
+                    timers: ::std::vec::Vec<u8>,
                 ) -> ::core::result::Result<(), OperatorError> {
                     $crate::__private::export::operator_on_timer(&INSTANCE, timers)
                 }
@@ -120,6 +123,7 @@ macro_rules! export_udf {
                 world: "weir:operator/udf@0.2.0",
                 with: {
                     "weir:operator/log@0.1.0": weir_sdk::__private::wit::log,
+                    "weir:operator/packed@0.2.0": weir_sdk::__private::wit::packed,
                 },
             );
 

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use weir_types::packed;
 
 use crate::host::sys;
-use crate::{Context, Error, OpenContext, Operator, Record, Result, Timer, Udf};
+use crate::{Context, Error, OpenContext, Operator, Record, Result, TimeDomain, Timer, Udf};
 
 /// Parses an operator's config. An absent config (`""`, `{}` or `null`) is
 /// accepted by any type that accepts `null` (such as `()` or `Option<T>`) or
@@ -92,6 +92,47 @@ pub(crate) fn udf_transform_packed<U: Udf>(udf: &mut U, batch: &[u8]) -> Result<
         }
     }
     Ok(out)
+}
+
+/// A batch of records, packed.
+pub(crate) fn pack(records: &[Record]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for r in records {
+        packed::push(&mut out, r.key.as_deref(), &r.value, r.timestamp);
+    }
+    out
+}
+
+/// The records of a packed batch; a malformed one is bad input.
+pub(crate) fn unpack_records(batch: &[u8]) -> Result<Vec<Record>> {
+    packed::records(batch)
+        .map(|r| {
+            let r = r.map_err(|e| Error::bad_input(e.to_string()))?;
+            Ok(Record {
+                key: r.key.map(<[u8]>::to_vec),
+                value: r.value.to_vec(),
+                timestamp: r.timestamp,
+            })
+        })
+        .collect()
+}
+
+/// The timers of a packed batch; a malformed one is bad input.
+pub(crate) fn unpack_timers(timers: &[u8]) -> Result<Vec<Timer>> {
+    packed::timers(timers)
+        .map(|t| {
+            let t = t.map_err(|e| Error::bad_input(e.to_string()))?;
+            Ok(Timer {
+                key: t.key.map(<[u8]>::to_vec),
+                timestamp: t.timestamp,
+                domain: if t.processing_time {
+                    TimeDomain::ProcessingTime
+                } else {
+                    TimeDomain::EventTime
+                },
+            })
+        })
+        .collect()
 }
 
 fn index(i: usize) -> Result<u32> {

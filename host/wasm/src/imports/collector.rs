@@ -1,21 +1,34 @@
-use weir_types::Record;
-use weir_world::operator::weir::operator::collector::Host;
+//! `collector` of 0.1.0 and `output` of 0.2.0: records the guest emits,
+//! charged against the call's output cap and routed to the main output or a
+//! connected side output.
+
+use weir_types::{Record, packed};
+use weir_world::operator::weir::operator::collector;
 use weir_world::operator::weir::operator::types::{Error, Record as WitRecord};
+use weir_world::packed_operator::weir::operator0_2_0::output;
 
 use crate::host::HostState;
 
 impl HostState {
-    fn take_records(&mut self, records: Vec<WitRecord>) -> wasmtime::Result<Vec<Record>> {
-        let bytes: u64 = records
-            .iter()
-            .map(|r| (r.value.len() + r.key.as_ref().map_or(0, Vec::len)) as u64)
-            .sum();
+    /// Charges `bytes` of keys and values to the call's output cap; a trap
+    /// when over.
+    fn charge(&mut self, bytes: u64) -> wasmtime::Result<()> {
         if !self.charge_output(bytes) {
             wasmtime::bail!(
                 "output cap of {} bytes per call exceeded",
                 self.max_output_bytes
             );
         }
+        Ok(())
+    }
+
+    fn take_records(&mut self, records: Vec<WitRecord>) -> wasmtime::Result<Vec<Record>> {
+        self.charge(
+            records
+                .iter()
+                .map(|r| (r.value.len() + r.key.as_ref().map_or(0, Vec::len)) as u64)
+                .sum(),
+        )?;
         let default_ts = self.current.timestamp;
         Ok(records
             .into_iter()
@@ -26,16 +39,50 @@ impl HostState {
             })
             .collect())
     }
-}
 
-impl Host for HostState {
-    fn emit(&mut self, records: Vec<WitRecord>) -> wasmtime::Result<Result<(), Error>> {
-        let mut records = self.take_records(records)?;
+    /// Decodes a packed batch the guest emitted; a malformed one traps.
+    fn take_packed(&mut self, records: &[u8]) -> wasmtime::Result<Vec<Record>> {
+        let default_ts = self.current.timestamp;
+        let mut out = Vec::new();
+        let mut payload = 0;
+        for r in packed::records(records) {
+            let r = r.map_err(|e| wasmtime::format_err!("emitted a {e}"))?;
+            payload += (r.value.len() + r.key.map_or(0, <[u8]>::len)) as u64;
+            out.push(Record {
+                key: r.key.map(<[u8]>::to_vec),
+                value: r.value.to_vec(),
+                timestamp: r.timestamp.or(default_ts),
+            });
+        }
+        self.charge(payload)?;
+        Ok(out)
+    }
+
+    fn emit_main(&mut self, mut records: Vec<Record>) {
         if self.emitted.main.is_empty() {
             self.emitted.main = records;
         } else {
             self.emitted.main.append(&mut records);
         }
+    }
+
+    fn emit_to_side(&mut self, output: String, mut records: Vec<Record>) {
+        if !self.side_outputs.contains(&output) {
+            // Not connected in the job: dropped, as Flink drops untaken side outputs.
+            self.dropped_side_records += records.len() as u64;
+            return;
+        }
+        match self.emitted.side.iter_mut().find(|(n, _)| *n == output) {
+            Some((_, v)) => v.append(&mut records),
+            None => self.emitted.side.push((output, records)),
+        }
+    }
+}
+
+impl collector::Host for HostState {
+    fn emit(&mut self, records: Vec<WitRecord>) -> wasmtime::Result<Result<(), Error>> {
+        let records = self.take_records(records)?;
+        self.emit_main(records);
         Ok(Ok(()))
     }
 
@@ -44,16 +91,26 @@ impl Host for HostState {
         output: String,
         records: Vec<WitRecord>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let mut records = self.take_records(records)?;
-        if !self.side_outputs.contains(&output) {
-            // Not connected in the job: dropped, as Flink drops untaken side outputs.
-            self.dropped_side_records += records.len() as u64;
-            return Ok(Ok(()));
-        }
-        match self.emitted.side.iter_mut().find(|(n, _)| *n == output) {
-            Some((_, v)) => v.append(&mut records),
-            None => self.emitted.side.push((output, records)),
-        }
+        let records = self.take_records(records)?;
+        self.emit_to_side(output, records);
+        Ok(Ok(()))
+    }
+}
+
+impl output::Host for HostState {
+    fn emit(&mut self, records: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+        let records = self.take_packed(&records)?;
+        self.emit_main(records);
+        Ok(Ok(()))
+    }
+
+    fn emit_side(
+        &mut self,
+        output: String,
+        records: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let records = self.take_packed(&records)?;
+        self.emit_to_side(output, records);
         Ok(Ok(()))
     }
 }

@@ -19,6 +19,7 @@ pub mod bindings {
                 import weir:operator/context@0.1.0;
                 import weir:operator/log@0.1.0;
                 import weir:operator/metrics@0.1.0;
+                import weir:operator/output@0.2.0;
             }
         ",
         world: "weir:sdk/imports",
@@ -30,10 +31,11 @@ pub mod bindings {
     // 0.2.0 is exported by guests), so wit-bindgen names the module by
     // version.
     pub use weir::operator0_1_0::*;
+    pub use weir::operator0_2_0::{output, packed};
 }
 
 use self::bindings::types as wit;
-use self::bindings::{collector, context, log, metrics, state, timers};
+use self::bindings::{context, log, metrics, output, state, timers};
 
 use crate::host::{MapEntries, StateKind};
 use crate::{Error, HostError, Record, TaskInfo, TimeDomain, Timer};
@@ -56,39 +58,6 @@ impl From<Error> for wit::OperatorError {
             Error::InvalidConfig(m) => wit::OperatorError::InvalidConfig(m),
             Error::BadInput(m) => wit::OperatorError::BadInput(m),
             other => wit::OperatorError::Failed(other.to_string()),
-        }
-    }
-}
-
-impl From<wit::Record> for Record {
-    fn from(r: wit::Record) -> Self {
-        Record {
-            key: r.key,
-            value: r.value,
-            timestamp: r.timestamp,
-        }
-    }
-}
-
-impl From<Record> for wit::Record {
-    fn from(r: Record) -> Self {
-        wit::Record {
-            key: r.key,
-            value: r.value,
-            timestamp: r.timestamp,
-        }
-    }
-}
-
-impl From<wit::Timer> for Timer {
-    fn from(t: wit::Timer) -> Self {
-        Timer {
-            key: t.key,
-            timestamp: t.timestamp,
-            domain: match t.domain {
-                wit::TimeDomain::EventTime => TimeDomain::EventTime,
-                wit::TimeDomain::ProcessingTime => TimeDomain::ProcessingTime,
-            },
         }
     }
 }
@@ -172,16 +141,12 @@ pub(crate) mod sys {
         Ok(timers::delete_processing_time(at)?)
     }
 
-    fn to_wit(records: Vec<Record>) -> Vec<wit::Record> {
-        records.into_iter().map(Into::into).collect()
-    }
-
     pub(crate) fn emit(records: Vec<Record>) -> Result<(), HostError> {
-        Ok(collector::emit(&to_wit(records))?)
+        Ok(output::emit(&crate::runtime::pack(&records))?)
     }
 
-    pub(crate) fn emit_side(output: &str, records: Vec<Record>) -> Result<(), HostError> {
-        Ok(collector::emit_side(output, &to_wit(records))?)
+    pub(crate) fn emit_side(name: &str, records: Vec<Record>) -> Result<(), HostError> {
+        Ok(output::emit_side(name, &crate::runtime::pack(&records))?)
     }
 
     pub(crate) fn set_current(index: u32) -> Result<(), HostError> {
@@ -277,17 +242,17 @@ pub mod export {
 
     pub fn operator_process<O: Operator>(
         slot: &'static Slot<O>,
-        batch: Vec<wit::Record>,
+        batch: Vec<u8>,
     ) -> Result<(), wit::OperatorError> {
-        let batch = batch.into_iter().map(Record::from).collect();
+        let batch = runtime::unpack_records(&batch)?;
         Ok(with_instance(slot, |op| runtime::process(op, batch))?)
     }
 
     pub fn operator_on_timer<O: Operator>(
         slot: &'static Slot<O>,
-        timers: Vec<wit::Timer>,
+        timers: Vec<u8>,
     ) -> Result<(), wit::OperatorError> {
-        let timers = timers.into_iter().map(Into::into).collect();
+        let timers = runtime::unpack_timers(&timers)?;
         Ok(with_instance(slot, |op| runtime::on_timer(op, timers))?)
     }
 

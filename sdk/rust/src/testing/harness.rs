@@ -137,10 +137,14 @@ impl<O: Operator> Harness<O> {
         self.process_batch(vec![record])
     }
 
-    /// Delivers records as one batch, in order, as the host does.
+    /// Delivers records as one batch, in order, as the host does (packed
+    /// and unpacked on the way, as on Wasm).
     pub fn process_batch(&mut self, batch: Vec<Record>) -> Result<()> {
         let elements = batch.iter().map(|r| (r.key.clone(), r.timestamp)).collect();
-        self.call(elements, |op| runtime::process(op, batch))
+        let packed = runtime::pack(&batch);
+        self.call(elements, |op| {
+            runtime::process(op, runtime::unpack_records(&packed)?)
+        })
     }
 
     /// Raises the watermark to `at` (it never goes back) and fires the due
@@ -182,7 +186,19 @@ impl<O: Operator> Harness<O> {
                 .iter()
                 .map(|t| (t.key.clone(), Some(t.timestamp)))
                 .collect();
-            self.call(elements, |op| runtime::on_timer(op, due))?;
+            let mut packed = Vec::new();
+            for t in &due {
+                let processing = t.domain == TimeDomain::ProcessingTime;
+                weir_types::packed::push_timer(
+                    &mut packed,
+                    t.key.as_deref(),
+                    t.timestamp,
+                    processing,
+                );
+            }
+            self.call(elements, |op| {
+                runtime::on_timer(op, runtime::unpack_timers(&packed)?)
+            })?;
         }
     }
 

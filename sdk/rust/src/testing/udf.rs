@@ -5,9 +5,7 @@ use std::rc::Rc;
 
 use super::ConfigSource;
 use super::host::{LogLine, NativeHost, enter};
-use weir_types::packed;
-
-use crate::{Error, Record, Result, Udf, runtime};
+use crate::{Record, Result, Udf, runtime};
 
 /// Runs a UDF natively, through the same code as its Wasm export.
 ///
@@ -59,21 +57,8 @@ impl<U: Udf> UdfHarness<U> {
     /// Transforms a batch, as the host does: packed in, packed out.
     pub fn transform_batch(&mut self, batch: Vec<Record>) -> Result<Vec<Record>> {
         let _entered = enter(&self.host);
-        let mut packed_in = Vec::new();
-        for r in &batch {
-            packed::push(&mut packed_in, r.key.as_deref(), &r.value, r.timestamp);
-        }
-        let out = runtime::udf_transform_packed(&mut self.udf, &packed_in)?;
-        packed::records(&out)
-            .map(|r| {
-                let r = r.map_err(|e| Error::failed(e.to_string()))?;
-                Ok(Record {
-                    key: r.key.map(<[u8]>::to_vec),
-                    value: r.value.to_vec(),
-                    timestamp: r.timestamp,
-                })
-            })
-            .collect()
+        let out = runtime::udf_transform_packed(&mut self.udf, &runtime::pack(&batch))?;
+        runtime::unpack_records(&out)
     }
 
     /// The lines logged so far.

@@ -1,12 +1,13 @@
-//! The `udf` world of `weir:operator@0.2.0`: batches cross the boundary
-//! packed, and a guest that returns a broken packed batch or too much of
-//! one is stopped with a message naming what is wrong.
+//! Both WIT versions run side by side: components of `weir:operator@0.1.0`
+//! (records and timers as WIT lists) and of `@0.2.0` (packed). A guest that
+//! returns a broken packed batch or too much of one is stopped with a
+//! message naming what is wrong.
 
 mod support;
 
 use support::*;
 use weir_types::Record;
-use weir_wasm::{CallKind, TrapCause, UdfInstance};
+use weir_wasm::{CallKind, OperatorInstance, TrapCause, UdfInstance};
 
 /// A `hostile-packed` instance opened in `mode`.
 fn hostile(mode: &str, max_output_bytes: u64) -> UdfInstance {
@@ -75,4 +76,46 @@ fn packed_output_over_the_cap_is_refused() {
     let out = roomy.transform(records(1)).unwrap();
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].value.len(), 1 << 20);
+}
+
+#[test]
+fn modules_name_the_package_of_their_world() {
+    let engine = engine();
+    for (path, package) in [
+        (weir_test_artifacts::MINIMAL_UDF, "weir:operator@0.1.0"),
+        (weir_test_artifacts::MINIMAL_OPERATOR, "weir:operator@0.1.0"),
+        (weir_test_artifacts::HOSTILE_PACKED, "weir:operator@0.2.0"),
+        // Built with the SDK, which exports 0.2.0 worlds.
+        (weir_test_artifacts::RUNNING_COUNT, "weir:operator@0.2.0"),
+    ] {
+        assert_eq!(load(&engine, path).wit_package(), package, "{path}");
+    }
+}
+
+#[test]
+fn an_operator_of_0_1_0_keeps_state_fires_timers_and_emits() {
+    let engine = engine();
+    let module = load(&engine, weir_test_artifacts::MINIMAL_OPERATOR);
+    let mut inst = OperatorInstance::new(&module, setup("minimal", limits(|_| ()))).unwrap();
+    inst.open("{}").unwrap();
+    let batch = ["a", "a", "b"]
+        .iter()
+        .zip(1..)
+        .map(|(k, ts)| Record::new("x").with_key(*k).with_timestamp(ts))
+        .collect();
+    let out = inst.process(batch).unwrap();
+    let values: Vec<&[u8]> = out.main.iter().map(|r| r.value.as_slice()).collect();
+    assert_eq!(values, [&b"a=1"[..], b"a=2", b"b=1"]);
+    assert_eq!(out.main[2].key.as_deref(), Some(&b"b"[..]));
+    // State carries over to the next batch.
+    let out = inst
+        .process(vec![Record::new("x").with_key("a").with_timestamp(4)])
+        .unwrap();
+    assert_eq!(out.main[0].value, b"a=3");
+    // Timers at each record's timestamp + 10 fire in time order.
+    let fired = inst.advance_watermark(13).unwrap();
+    let values: Vec<&[u8]> = fired.main.iter().map(|r| r.value.as_slice()).collect();
+    assert_eq!(values, [&b"a@11"[..], b"a@12", b"b@13"]);
+    assert_eq!(fired.main[0].timestamp, Some(11));
+    assert_eq!(inst.pending_timers(), 1);
 }
