@@ -139,50 +139,71 @@ fn put_bytes(buf: &mut Vec<u8>, bytes: &[u8]) {
 /// The records of a packed batch, in order. After the first error the
 /// iterator ends.
 pub fn records(buf: &[u8]) -> Entries<'_, PackedRecord<'_>> {
-    Entries::new(buf, Reader::record)
+    Entries::new(buf)
 }
 
 /// The timers of a packed batch, in order. After the first error the
 /// iterator ends.
 pub fn timers(buf: &[u8]) -> Entries<'_, PackedTimer<'_>> {
-    Entries::new(buf, Reader::timer)
+    Entries::new(buf)
+}
+
+/// An entry of a packed batch: a record or a timer.
+pub trait Entry<'a>: Sized {
+    /// Reads one entry that starts at byte `start`.
+    #[doc(hidden)]
+    fn read(reader: &mut Reader<'a>, start: usize) -> Result<Self, PackedError>;
+}
+
+impl<'a> Entry<'a> for PackedRecord<'a> {
+    fn read(reader: &mut Reader<'a>, start: usize) -> Result<Self, PackedError> {
+        reader.record(start)
+    }
+}
+
+impl<'a> Entry<'a> for PackedTimer<'a> {
+    fn read(reader: &mut Reader<'a>, start: usize) -> Result<Self, PackedError> {
+        reader.timer(start)
+    }
 }
 
 /// Iterator over a packed batch; see [`records`] and [`timers`].
 #[derive(Clone, Debug)]
 pub struct Entries<'a, T> {
     reader: Reader<'a>,
-    parse: fn(&mut Reader<'a>, usize) -> Result<T, PackedError>,
     failed: bool,
+    entry: std::marker::PhantomData<T>,
 }
 
-impl<'a, T> Entries<'a, T> {
-    fn new(buf: &'a [u8], parse: fn(&mut Reader<'a>, usize) -> Result<T, PackedError>) -> Self {
+impl<'a, T: Entry<'a>> Entries<'a, T> {
+    fn new(buf: &'a [u8]) -> Self {
         Entries {
             reader: Reader { buf, at: 0 },
-            parse,
             failed: false,
+            entry: std::marker::PhantomData,
         }
     }
 }
 
-impl<T> Iterator for Entries<'_, T> {
+impl<'a, T: Entry<'a>> Iterator for Entries<'a, T> {
     type Item = Result<T, PackedError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed || self.reader.at >= self.reader.buf.len() {
             return None;
         }
         let start = self.reader.at;
-        let entry = (self.parse)(&mut self.reader, start);
+        let entry = T::read(&mut self.reader, start);
         self.failed = entry.is_err();
         Some(entry)
     }
 }
 
 /// A position in a packed buffer.
+#[doc(hidden)]
 #[derive(Clone, Debug)]
-struct Reader<'a> {
+pub struct Reader<'a> {
     buf: &'a [u8],
     at: usize,
 }
