@@ -446,10 +446,7 @@ fn run_source(
         if polled == SourcePoll::Idle {
             std::thread::sleep(Duration::from_millis(5));
         }
-        let now = now_ms();
-        if chain.next_processing_timer().is_some_and(|t| t <= now) {
-            chain.push_processing_time(now)?;
-        }
+        fire_processing_timers(chain)?;
     }
     if source.skipped() > 0 {
         counters.add_skipped(source.skipped());
@@ -472,33 +469,45 @@ fn run_inputs(
         let (ch, element) = match aligner.next_replay() {
             Some(held) => held,
             None => {
-                let now = now_ms();
-                let wait = chain.next_processing_timer().map_or(POLL, |t| {
-                    Duration::from_millis(t.saturating_sub(now).clamp(0, 50) as u64)
-                });
-                select! {
-                    recv(ctx.control) -> command => {
-                        if let Ok(command) = command
-                            && let Some(ending) = ctx.command(chain, command)?
-                        {
-                            return Ok(ending);
-                        }
-                        continue;
+                // While elements are queued, take them without a timed
+                // select (which reads the clock every time): commands first,
+                // as the select would see them.
+                if let Ok(command) = ctx.control.try_recv() {
+                    if let Some(ending) = ctx.command(chain, command)? {
+                        return Ok(ending);
                     }
-                    recv(rx) -> tagged => match tagged {
-                        Ok(tagged) => tagged,
-                        Err(_) => {
-                            return Err(RuntimeError::UpstreamGone {
-                                task: name.to_owned(),
-                            });
+                    continue;
+                }
+                if let Ok(tagged) = rx.try_recv() {
+                    tagged
+                } else {
+                    let wait = chain.next_processing_timer().map_or(POLL, |t| {
+                        Duration::from_millis(t.saturating_sub(now_ms()).clamp(0, 50) as u64)
+                    });
+                    select! {
+                        recv(ctx.control) -> command => {
+                            if let Ok(command) = command
+                                && let Some(ending) = ctx.command(chain, command)?
+                            {
+                                return Ok(ending);
+                            }
+                            continue;
                         }
-                    },
-                    default(wait) => {
-                        if ctx.shared.cancel.load(Ordering::Relaxed) {
-                            return Err(RuntimeError::Cancelled);
+                        recv(rx) -> tagged => match tagged {
+                            Ok(tagged) => tagged,
+                            Err(_) => {
+                                return Err(RuntimeError::UpstreamGone {
+                                    task: name.to_owned(),
+                                });
+                            }
+                        },
+                        default(wait) => {
+                            if ctx.shared.cancel.load(Ordering::Relaxed) {
+                                return Err(RuntimeError::Cancelled);
+                            }
+                            fire_processing_timers(chain)?;
+                            continue;
                         }
-                        fire_processing_timers(chain)?;
-                        continue;
                     }
                 }
             }
@@ -533,10 +542,14 @@ fn run_inputs(
     Ok(Ending::Finished)
 }
 
+/// Fires the chain's due processing-time timers. The clock is read only
+/// when a timer is pending: this runs after every element.
 fn fire_processing_timers(chain: &mut Chain) -> Result<()> {
-    let now = now_ms();
-    if chain.next_processing_timer().is_some_and(|t| t <= now) {
-        chain.push_processing_time(now)?;
+    if let Some(next) = chain.next_processing_timer() {
+        let now = now_ms();
+        if next <= now {
+            chain.push_processing_time(now)?;
+        }
     }
     Ok(())
 }

@@ -166,6 +166,8 @@ impl RocksDbBackend {
             cache.is_full()
         };
         if full {
+            let (records, bytes) = self.cache.borrow().len();
+            tracing::debug!(records, bytes, "write-back cache full: flushed and emptied");
             self.flush_cache()?;
             self.cache.borrow_mut().clear();
         }

@@ -158,7 +158,6 @@ impl WriteCache {
     }
 
     /// Records held and the bytes counted for them.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> (usize, usize) {
         (self.slots.len(), self.bytes)
     }
