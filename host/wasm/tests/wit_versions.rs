@@ -119,3 +119,20 @@ fn an_operator_of_0_1_0_keeps_state_fires_timers_and_emits() {
     assert_eq!(fired.main[0].timestamp, Some(11));
     assert_eq!(inst.pending_timers(), 1);
 }
+
+#[test]
+fn an_operator_emitting_a_malformed_packed_batch_is_stopped() {
+    let engine = engine();
+    let module = load(&engine, weir_test_artifacts::HOSTILE_PACKED_OPERATOR);
+    assert_eq!(module.wit_package(), "weir:operator@0.2.0");
+    let mut inst = operator(&module, "broken", limits(|_| ()), "{}");
+    let cause = trap(inst.process(records(2)), "broken", CallKind::Process);
+    let TrapCause::Guest(message) = cause else {
+        panic!("expected a guest trap, got {cause:?}");
+    };
+    assert!(
+        message.contains("emitted a malformed packed batch at byte 0: the value runs past the end"),
+        "{message}"
+    );
+    assert_poisoned(inst.process(records(1)), "broken");
+}
