@@ -36,6 +36,8 @@
 //! # Ok::<(), weir_types::packed::PackedError>(())
 //! ```
 
+use crate::Record;
+
 const HAS_KEY: u8 = 1;
 const HAS_TIMESTAMP: u8 = 2;
 const PROCESSING_TIME: u8 = 2;
@@ -116,6 +118,27 @@ pub fn push(buf: &mut Vec<u8>, key: Option<&[u8]>, value: &[u8], timestamp: Opti
     }
 }
 
+/// Appends `records` to `buf`.
+pub fn push_records(buf: &mut Vec<u8>, records: &[Record]) {
+    for r in records {
+        push(buf, r.key.as_deref(), &r.value, r.timestamp);
+    }
+}
+
+/// The records of a packed batch as owned [`Record`]s; fails on the first
+/// malformed one.
+pub fn to_records(buf: &[u8]) -> Result<Vec<Record>, PackedError> {
+    records(buf)
+        .map(|r| {
+            r.map(|r| Record {
+                key: r.key.map(<[u8]>::to_vec),
+                value: r.value.to_vec(),
+                timestamp: r.timestamp,
+            })
+        })
+        .collect()
+}
+
 /// Appends one timer to `buf`.
 ///
 /// # Panics
@@ -148,12 +171,26 @@ pub fn timers(buf: &[u8]) -> Entries<'_, PackedTimer<'_>> {
     Entries::new(buf)
 }
 
-/// An entry of a packed batch: a record or a timer.
-pub trait Entry<'a>: Sized {
-    /// Reads one entry that starts at byte `start`.
-    #[doc(hidden)]
-    fn read(reader: &mut Reader<'a>, start: usize) -> Result<Self, PackedError>;
+/// What only this module can name: the entry kinds (the layout has exactly
+/// two) and the reader they parse with.
+mod sealed {
+    use super::PackedError;
+
+    /// An entry of a packed batch: a record or a timer.
+    pub trait Entry<'a>: Sized {
+        /// Reads one entry that starts at byte `start`.
+        fn read(reader: &mut Reader<'a>, start: usize) -> Result<Self, PackedError>;
+    }
+
+    /// A position in a packed buffer.
+    #[derive(Clone, Debug)]
+    pub struct Reader<'a> {
+        pub(super) buf: &'a [u8],
+        pub(super) at: usize,
+    }
 }
+
+use sealed::{Entry, Reader};
 
 impl<'a> Entry<'a> for PackedRecord<'a> {
     fn read(reader: &mut Reader<'a>, start: usize) -> Result<Self, PackedError> {
@@ -198,14 +235,6 @@ impl<'a, T: Entry<'a>> Iterator for Entries<'a, T> {
         self.failed = entry.is_err();
         Some(entry)
     }
-}
-
-/// A position in a packed buffer.
-#[doc(hidden)]
-#[derive(Clone, Debug)]
-pub struct Reader<'a> {
-    buf: &'a [u8],
-    at: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -315,6 +344,21 @@ mod tests {
             assert_eq!((r.key, r.value, r.timestamp), (key, value, ts));
         }
         assert!(all(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn owned_records_round_trip() {
+        let batch = vec![
+            Record::new("v").with_key("k").with_timestamp(3),
+            Record::new(""),
+        ];
+        let mut buf = Vec::new();
+        push_records(&mut buf, &batch);
+        assert_eq!(to_records(&buf), Ok(batch));
+        assert_eq!(
+            to_records(&buf[..buf.len() - 1]).unwrap_err().reason,
+            "the value runs past the end"
+        );
     }
 
     #[test]

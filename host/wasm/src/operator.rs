@@ -120,6 +120,11 @@ impl OperatorInstance {
         if batch.is_empty() {
             return Ok(OperatorOutput::default());
         }
+        let mut buf = std::mem::take(&mut self.buf);
+        if self.is_packed() {
+            buf.clear();
+            packed::push_records(&mut buf, &batch);
+        }
         let batch: Arc<Vec<wit::Record>> = Arc::new(
             batch
                 .into_iter()
@@ -134,13 +139,6 @@ impl OperatorInstance {
             .store
             .data_mut()
             .begin(Batch::Records(Arc::clone(&batch)));
-        let mut buf = std::mem::take(&mut self.buf);
-        if self.is_packed() {
-            buf.clear();
-            for r in batch.iter() {
-                packed::push(&mut buf, r.key.as_deref(), &r.value, r.timestamp);
-            }
-        }
         let result = self.call(CallKind::Process, |b, s| match b {
             Bindings::Records(b) => b.call_process(s, &batch),
             Bindings::Packed(b) => b.call_process(s, &buf),

@@ -102,19 +102,16 @@ fn transform_records(sandbox: &mut Sandboxed<Udf>, batch: Vec<Record>) -> Result
     let out = call(sandbox, CallKind::Process, |b, s| {
         b.call_transform(s, &batch)
     })?;
-    let bytes: u64 = out
-        .iter()
-        .map(|r| (r.value.len() + r.key.as_ref().map_or(0, Vec::len)) as u64)
-        .sum();
-    check_output(sandbox, bytes)?;
-    Ok(out
+    let out: Vec<Record> = out
         .into_iter()
         .map(|r| Record {
             key: r.key,
             value: r.value,
             timestamp: r.timestamp,
         })
-        .collect())
+        .collect();
+    check_output(sandbox, out.iter().map(|r| r.payload_len() as u64).sum())?;
+    Ok(out)
 }
 
 fn transform_packed(
@@ -123,33 +120,16 @@ fn transform_packed(
     batch: &[Record],
 ) -> Result<Vec<Record>> {
     buf.clear();
-    for r in batch {
-        packed::push(buf, r.key.as_deref(), &r.value, r.timestamp);
-    }
+    packed::push_records(buf, batch);
     let out = call(sandbox, CallKind::Process, |b, s| b.call_transform(s, buf))?;
-    // The packed form bounds the payload from above, so most batches are
-    // checked without decoding.
-    if out.len() as u64 > sandbox.limits().max_output_bytes {
-        let bytes = packed::records(&out)
-            .filter_map(|r| r.ok())
-            .map(|r| (r.value.len() + r.key.map_or(0, <[u8]>::len)) as u64)
-            .sum();
-        check_output(sandbox, bytes)?;
-    }
-    let mut records = Vec::with_capacity(batch.len());
-    for r in packed::records(&out) {
-        let r = r.map_err(|e| {
-            sandbox.fail(
-                CallKind::Process,
-                TrapCause::Guest(format!("transform returned a {e}")),
-            )
-        })?;
-        records.push(Record {
-            key: r.key.map(<[u8]>::to_vec),
-            value: r.value.to_vec(),
-            timestamp: r.timestamp,
-        });
-    }
+    let records = packed::to_records(&out).map_err(|e| {
+        let cause = TrapCause::Guest(format!("transform returned a {e}"));
+        sandbox.fail(CallKind::Process, cause)
+    })?;
+    check_output(
+        sandbox,
+        records.iter().map(|r| r.payload_len() as u64).sum(),
+    )?;
     Ok(records)
 }
 

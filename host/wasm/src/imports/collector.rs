@@ -22,40 +22,35 @@ impl HostState {
         Ok(())
     }
 
-    fn take_records(&mut self, records: Vec<WitRecord>) -> wasmtime::Result<Vec<Record>> {
-        self.charge(
-            records
-                .iter()
-                .map(|r| (r.value.len() + r.key.as_ref().map_or(0, Vec::len)) as u64)
-                .sum(),
-        )?;
+    /// Charges emitted records to the output cap and gives those without a
+    /// timestamp the current element's.
+    fn take(&mut self, mut records: Vec<Record>) -> wasmtime::Result<Vec<Record>> {
+        self.charge(records.iter().map(|r| r.payload_len() as u64).sum())?;
         let default_ts = self.current.timestamp;
-        Ok(records
-            .into_iter()
-            .map(|r| Record {
-                key: r.key,
-                value: r.value,
-                timestamp: r.timestamp.or(default_ts),
-            })
-            .collect())
+        for r in &mut records {
+            r.timestamp = r.timestamp.or(default_ts);
+        }
+        Ok(records)
+    }
+
+    fn take_records(&mut self, records: Vec<WitRecord>) -> wasmtime::Result<Vec<Record>> {
+        self.take(
+            records
+                .into_iter()
+                .map(|r| Record {
+                    key: r.key,
+                    value: r.value,
+                    timestamp: r.timestamp,
+                })
+                .collect(),
+        )
     }
 
     /// Decodes a packed batch the guest emitted; a malformed one traps.
     fn take_packed(&mut self, records: &[u8]) -> wasmtime::Result<Vec<Record>> {
-        let default_ts = self.current.timestamp;
-        let mut out = Vec::new();
-        let mut payload = 0;
-        for r in packed::records(records) {
-            let r = r.map_err(|e| wasmtime::format_err!("emitted a {e}"))?;
-            payload += (r.value.len() + r.key.map_or(0, <[u8]>::len)) as u64;
-            out.push(Record {
-                key: r.key.map(<[u8]>::to_vec),
-                value: r.value.to_vec(),
-                timestamp: r.timestamp.or(default_ts),
-            });
-        }
-        self.charge(payload)?;
-        Ok(out)
+        let records =
+            packed::to_records(records).map_err(|e| wasmtime::format_err!("emitted a {e}"))?;
+        self.take(records)
     }
 
     fn emit_main(&mut self, mut records: Vec<Record>) {
