@@ -145,16 +145,45 @@ impl RocksDbBackend {
         self.total = self.total - removed + added;
     }
 
-    /// Reads a record of the state column family, from the cache when it
-    /// holds it.
+    /// Runs `f` on the record of the state column family under `key`,
+    /// borrowed from the cache or from the database (and then kept in the
+    /// cache), without copying it.
     #[inline]
-    pub(crate) fn get(&self, key: &[u8]) -> weir_state::Result<Option<Vec<u8>>> {
+    pub(crate) fn with_record<R>(
+        &self,
+        key: &[u8],
+        f: impl FnOnce(Option<&[u8]>) -> R,
+    ) -> weir_state::Result<R> {
         if let Some(cached) = self.cache.borrow().get(key) {
-            return Ok(cached.map(<[u8]>::to_vec));
+            return Ok(f(cached));
         }
         let stored = self.db.get_pinned_cf(self.state(), key).map_err(storage)?;
         self.cache.borrow_mut().fill(key, stored.as_deref());
-        Ok(stored.map(|v| v.to_vec()))
+        Ok(f(stored.as_deref()))
+    }
+
+    /// Reads a record of the state column family.
+    pub(crate) fn get(&self, key: &[u8]) -> weir_state::Result<Option<Vec<u8>>> {
+        self.with_record(key, |r| r.map(<[u8]>::to_vec))
+    }
+
+    /// The value or map entry under `key`: its write time and value.
+    #[inline]
+    pub(crate) fn get_item(&self, key: &[u8]) -> weir_state::Result<Option<(i64, Vec<u8>)>> {
+        self.with_record(key, |r| {
+            r.map(|record| item(record).map(|(at, value)| (at, value.to_vec())))
+                .transpose()
+        })?
+    }
+
+    /// The length of the value or map entry's value under `key`, read
+    /// without copying it.
+    #[inline]
+    pub(crate) fn item_len(&self, key: &[u8]) -> weir_state::Result<Option<usize>> {
+        self.with_record(key, |r| {
+            r.map(|record| item(record).map(|(_, value)| value.len()))
+                .transpose()
+        })?
     }
 
     /// Writes `value` (`None`: deletes) under `key` in the state column

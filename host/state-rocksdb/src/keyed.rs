@@ -120,12 +120,11 @@ impl KeyedStateBackend for RocksDbBackend {
         now_ms: i64,
     ) -> Result<Option<Vec<u8>>> {
         let (ttl, gi, key) = self.locate(id, StateKind::Value, scope)?;
-        let Some(record) = self.get(&key)? else {
+        let Some((written_at, value)) = self.get_item(&key)? else {
             return Ok(None);
         };
-        let (written_at, value) = item(&record)?;
         if !expired(ttl, written_at, now_ms) {
-            return Ok(Some(value.to_vec()));
+            return Ok(Some(value));
         }
         let freed = scope.key.len() as u64 + element_bytes(value.len());
         self.delete(gi, key, freed)?;
@@ -141,10 +140,7 @@ impl KeyedStateBackend for RocksDbBackend {
         now_ms: i64,
     ) -> Result<()> {
         let (_, gi, key) = self.locate(id, StateKind::Value, scope)?;
-        let removed = match self.get(&key)? {
-            Some(old) => element_bytes(item(&old)?.1.len()),
-            None => 0,
-        };
+        let removed = self.item_len(&key)?.map_or(0, element_bytes);
         let added = element_bytes(value.len())
             + if removed == 0 {
                 scope.key.len() as u64
@@ -166,12 +162,11 @@ impl KeyedStateBackend for RocksDbBackend {
     ) -> Result<Option<Vec<u8>>> {
         let (ttl, gi, prefix) = self.locate_map(id, scope)?;
         let entry_key = [prefix.as_slice(), map_key].concat();
-        let Some(record) = self.get(&entry_key)? else {
+        let Some((written_at, value)) = self.get_item(&entry_key)? else {
             return Ok(None);
         };
-        let (written_at, value) = item(&record)?;
         if !expired(ttl, written_at, now_ms) {
-            return Ok(Some(value.to_vec()));
+            return Ok(Some(value));
         }
         let entry_size = map_entry_bytes(scope.key.len(), map_key.len(), value.len());
         self.delete(gi, entry_key, entry_size)?;
@@ -189,10 +184,9 @@ impl KeyedStateBackend for RocksDbBackend {
         let (_, gi, prefix) = self.locate_map(id, scope)?;
         let entry_key = [prefix.as_slice(), &map_key].concat();
         let added = map_entry_bytes(scope.key.len(), map_key.len(), value.len());
-        let removed = match self.get(&entry_key)? {
-            Some(old) => map_entry_bytes(scope.key.len(), map_key.len(), item(&old)?.1.len()),
-            None => 0,
-        };
+        let removed = self.item_len(&entry_key)?.map_or(0, |len| {
+            map_entry_bytes(scope.key.len(), map_key.len(), len)
+        });
         self.admit(removed, added)?;
         self.stage(entry_key, Some(layout::encode_item(now_ms, &value)))?;
         self.apply(gi, removed, added);
@@ -202,10 +196,10 @@ impl KeyedStateBackend for RocksDbBackend {
     fn map_remove(&mut self, id: StateId, scope: KeyScope<'_>, map_key: &[u8]) -> Result<()> {
         let (_, gi, prefix) = self.locate_map(id, scope)?;
         let entry_key = [prefix.as_slice(), map_key].concat();
-        let Some(old) = self.get(&entry_key)? else {
+        let Some(len) = self.item_len(&entry_key)? else {
             return Ok(());
         };
-        let entry_size = map_entry_bytes(scope.key.len(), map_key.len(), item(&old)?.1.len());
+        let entry_size = map_entry_bytes(scope.key.len(), map_key.len(), len);
         self.delete(gi, entry_key, entry_size)
     }
 
