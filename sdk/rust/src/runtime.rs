@@ -78,17 +78,16 @@ pub(crate) fn udf_open<U: Udf>(config: &str) -> Result<U> {
 pub(crate) fn udf_transform_packed<U: Udf>(udf: &mut U, batch: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(batch.len());
     let mut produced = Vec::new();
-    for r in packed::records(batch) {
-        let r = r.map_err(|e| Error::bad_input(e.to_string()))?;
-        let record = Record {
-            key: r.key.map(<[u8]>::to_vec),
-            value: r.value.to_vec(),
-            timestamp: r.timestamp,
-        };
+    for record in unpack_records(batch)? {
+        let timestamp = record.timestamp;
         udf.transform(record, &mut produced)?;
         for o in produced.drain(..) {
-            let timestamp = o.timestamp.or(r.timestamp);
-            packed::push(&mut out, o.key.as_deref(), &o.value, timestamp);
+            packed::push(
+                &mut out,
+                o.key.as_deref(),
+                &o.value,
+                o.timestamp.or(timestamp),
+            );
         }
     }
     Ok(out)
