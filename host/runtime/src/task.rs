@@ -465,6 +465,11 @@ fn run_inputs(
 ) -> Result<Ending> {
     let mut gate = InputGate::new(channels);
     let mut aligner = Aligner::new(channels);
+    // Commands come from the checkpointer; a job without checkpoints has
+    // none, and its control channel is disconnected from the start. A select
+    // on a disconnected channel returns at once, so the task would spin while
+    // it waits for input: once disconnected, the control is never selected.
+    let mut control = ctx.control.clone();
     loop {
         let (ch, element) = match aligner.next_replay() {
             Some(held) => held,
@@ -472,7 +477,7 @@ fn run_inputs(
                 // While elements are queued, take them without a timed
                 // select (which reads the clock every time): commands first,
                 // as the select would see them.
-                if let Ok(command) = ctx.control.try_recv() {
+                if let Ok(command) = control.try_recv() {
                     if let Some(ending) = ctx.command(chain, command)? {
                         return Ok(ending);
                     }
@@ -485,11 +490,14 @@ fn run_inputs(
                         Duration::from_millis(t.saturating_sub(now_ms()).clamp(0, 50) as u64)
                     });
                     select! {
-                        recv(ctx.control) -> command => {
-                            if let Ok(command) = command
-                                && let Some(ending) = ctx.command(chain, command)?
-                            {
-                                return Ok(ending);
+                        recv(control) -> command => {
+                            match command {
+                                Ok(command) => {
+                                    if let Some(ending) = ctx.command(chain, command)? {
+                                        return Ok(ending);
+                                    }
+                                }
+                                Err(_) => control = crossbeam_channel::never(),
                             }
                             continue;
                         }
