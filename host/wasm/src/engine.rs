@@ -42,6 +42,11 @@ impl WasmEngine {
         config.wasm_component_model(true);
         config.epoch_interruption(true);
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        // For profiling guests: `/tmp/perf-<pid>.map` names compiled guest
+        // functions for `perf` (and for callgrind's bare addresses).
+        if std::env::var_os("WEIR_WASM_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = wasmtime::Engine::new(&config).map_err(|e| WasmError::Compile {
             module: "<engine>".into(),
             message: e.to_string(),
