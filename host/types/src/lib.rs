@@ -4,6 +4,8 @@ mod element;
 mod keygroup;
 pub mod packed;
 mod record;
+pub mod state_ops;
+mod wire;
 
 pub use element::{Barrier, Element};
 pub use keygroup::{KeyGroupRange, assign_to_subtask, key_group_for, key_group_range};

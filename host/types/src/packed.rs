@@ -37,6 +37,7 @@
 //! ```
 
 use crate::Record;
+use crate::wire::{Reader, put_bytes};
 
 const HAS_KEY: u8 = 1;
 const HAS_TIMESTAMP: u8 = 2;
@@ -153,12 +154,6 @@ pub fn push_timer(buf: &mut Vec<u8>, key: Option<&[u8]>, timestamp: i64, process
     buf.extend_from_slice(&timestamp.to_le_bytes());
 }
 
-fn put_bytes(buf: &mut Vec<u8>, bytes: &[u8]) {
-    let len = u32::try_from(bytes.len()).expect("a key or value longer than 4 GiB");
-    buf.extend_from_slice(&len.to_le_bytes());
-    buf.extend_from_slice(bytes);
-}
-
 /// The records of a packed batch, in order. After the first error the
 /// iterator ends.
 pub fn records(buf: &[u8]) -> Entries<'_, PackedRecord<'_>> {
@@ -172,25 +167,19 @@ pub fn timers(buf: &[u8]) -> Entries<'_, PackedTimer<'_>> {
 }
 
 /// What only this module can name: the entry kinds (the layout has exactly
-/// two) and the reader they parse with.
+/// two).
 mod sealed {
     use super::PackedError;
+    use crate::wire::Reader;
 
     /// An entry of a packed batch: a record or a timer.
     pub trait Entry<'a>: Sized {
         /// Reads one entry that starts at byte `start`.
         fn read(reader: &mut Reader<'a>, start: usize) -> Result<Self, PackedError>;
     }
-
-    /// A position in a packed buffer.
-    #[derive(Clone, Debug)]
-    pub struct Reader<'a> {
-        pub(super) buf: &'a [u8],
-        pub(super) at: usize,
-    }
 }
 
-use sealed::{Entry, Reader};
+use sealed::Entry;
 
 impl<'a> Entry<'a> for PackedRecord<'a> {
     fn read(reader: &mut Reader<'a>, start: usize) -> Result<Self, PackedError> {
@@ -215,7 +204,7 @@ pub struct Entries<'a, T> {
 impl<'a, T: Entry<'a>> Entries<'a, T> {
     fn new(buf: &'a [u8]) -> Self {
         Entries {
-            reader: Reader { buf, at: 0 },
+            reader: Reader::new(buf),
             failed: false,
             entry: std::marker::PhantomData,
         }
@@ -227,7 +216,7 @@ impl<'a, T: Entry<'a>> Iterator for Entries<'a, T> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.reader.at >= self.reader.buf.len() {
+        if self.failed || self.reader.at_end() {
             return None;
         }
         let start = self.reader.at;
@@ -238,27 +227,9 @@ impl<'a, T: Entry<'a>> Iterator for Entries<'a, T> {
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.at.checked_add(n)?;
-        let bytes = self.buf.get(self.at..end)?;
-        self.at = end;
-        Some(bytes)
-    }
-
-    fn bytes(&mut self) -> Option<&'a [u8]> {
-        let len = u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"));
-        self.take(len as usize)
-    }
-
-    fn i64(&mut self) -> Option<i64> {
-        Some(i64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
-    }
-
     /// The flags byte (checked against `known`) and the key it announces.
     fn head(&mut self, start: usize, known: u8) -> Result<(u8, Option<&'a [u8]>), PackedError> {
-        let flags = self.take(1).expect("not at the end")[0];
+        let flags = self.u8().expect("not at the end");
         if flags & !known != 0 {
             return Err(fail(start, "unknown flag bits"));
         }

@@ -136,3 +136,47 @@ fn an_operator_emitting_a_malformed_packed_batch_is_stopped() {
     );
     assert_poisoned(inst.process(records(1)), "broken");
 }
+
+#[test]
+fn state_batches_apply_in_order_and_stop_at_the_first_bad_operation() {
+    let engine = engine();
+    let module = load(&engine, weir_test_artifacts::HOSTILE_PACKED_OPERATOR);
+    let mut inst = operator(
+        &module,
+        "batches",
+        limits(|_| ()),
+        r#"{"mode": "state-batch"}"#,
+    );
+    let out = inst.process(records(2)).unwrap();
+    let results: Vec<String> = out
+        .main
+        .iter()
+        .map(|r| String::from_utf8(r.value.clone()).unwrap())
+        .collect();
+    assert_eq!(
+        results[..5],
+        [
+            "Ok(Some(Ok(\"one\")))",
+            "Ok(None)",
+            "Ok(Some(Ok(\"one\")))",
+            "Err(1, Error::InvalidArgument(\"malformed state batch at byte 12: the state id runs past the end\"))",
+            // The write before the broken operation was applied.
+            "Ok(Some(Ok(\"two\")))",
+        ]
+    );
+    assert!(
+        results[5].starts_with("Err(0, Error::UnknownState("),
+        "{}",
+        results[5]
+    );
+    assert_eq!(
+        results[6..],
+        [
+            "Err(0, Error::InvalidArgument(\"set-current(77): no such element in the batch being handled\"))",
+            "Err(0, Error::InvalidArgument(\"malformed state batch at byte 0: unknown operation\"))",
+            "Ok(None)",
+            "Err(1, Error::InvalidArgument(\"a read must be the last operation of a state batch\"))",
+        ]
+    );
+    assert_eq!(inst.pending_timers(), 1);
+}

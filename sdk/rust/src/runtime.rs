@@ -40,31 +40,41 @@ pub(crate) fn open<O: Operator>(config: &str) -> Result<O> {
 /// only when the key changes.
 pub(crate) fn process<O: Operator>(op: &mut O, batch: Vec<Record>) -> Result<()> {
     let mut ctx = Context::new();
-    for (i, record) in batch.into_iter().enumerate() {
+    let handled = batch.into_iter().enumerate().try_for_each(|(i, record)| {
         let changed = ctx.set_current(record.key.as_deref(), record.timestamp);
         if changed && i > 0 {
             sys::set_current(index(i)?)?;
         }
-        op.process(&mut ctx, record)?;
-    }
-    ctx.flush()
+        op.process(&mut ctx, record)
+    });
+    finish(handled, ctx)
 }
 
 pub(crate) fn on_timer<O: Operator>(op: &mut O, timers: Vec<Timer>) -> Result<()> {
     let mut ctx = Context::new();
-    for (i, timer) in timers.into_iter().enumerate() {
+    let handled = timers.into_iter().enumerate().try_for_each(|(i, timer)| {
         let changed = ctx.set_current(timer.key.as_deref(), Some(timer.timestamp));
         if changed && i > 0 {
             sys::set_current(index(i)?)?;
         }
-        op.on_timer(&mut ctx, timer)?;
-    }
-    ctx.flush()
+        op.on_timer(&mut ctx, timer)
+    });
+    finish(handled, ctx)
 }
 
 pub(crate) fn close<O: Operator>(op: &mut O) -> Result<()> {
     let mut ctx = Context::new();
-    op.close(&mut ctx)?;
+    let handled = op.close(&mut ctx);
+    finish(handled, ctx)
+}
+
+/// Ends an export: sends the state calls still buffered (also after a
+/// failure, so the writes made before it are applied, as they would be one
+/// call at a time), then the output.
+fn finish(handled: Result<()>, mut ctx: Context) -> Result<()> {
+    let flushed = sys::flush_state();
+    handled?;
+    flushed?;
     ctx.flush()
 }
 

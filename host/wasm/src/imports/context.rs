@@ -3,15 +3,22 @@ use weir_world::operator::weir::operator::types::Error;
 
 use crate::host::HostState;
 
+impl HostState {
+    /// `set-current`: makes element `index` of the batch current.
+    pub(super) fn select(&mut self, index: u32) -> Result<(), Error> {
+        if self.set_current(index as usize) {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument(format!(
+                "set-current({index}): no such element in the batch being handled"
+            )))
+        }
+    }
+}
+
 impl Host for HostState {
     fn set_current(&mut self, index: u32) -> wasmtime::Result<Result<(), Error>> {
-        if self.set_current(index as usize) {
-            Ok(Ok(()))
-        } else {
-            Ok(Err(Error::InvalidArgument(format!(
-                "set-current({index}): no such element in the batch being handled"
-            ))))
-        }
+        Ok(self.select(index))
     }
 
     fn current_key(&mut self) -> wasmtime::Result<Option<Vec<u8>>> {

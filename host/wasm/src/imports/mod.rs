@@ -6,5 +6,6 @@ mod log;
 mod metrics;
 mod packed;
 mod state;
+mod state_batch;
 mod timers;
 mod types;

@@ -14,7 +14,7 @@ const MAX_STATE_NAME: usize = 256;
 impl HostState {
     /// Runs a keyed state operation for the current key, mapping backend
     /// errors the guest caused to WIT errors and host faults to a trap.
-    fn keyed<T>(
+    pub(super) fn keyed<T>(
         &mut self,
         op: impl FnOnce(&mut dyn KeyedStateBackend, KeyScope<'_>, i64) -> weir_state::Result<T>,
     ) -> Call<T> {

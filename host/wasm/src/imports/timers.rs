@@ -7,7 +7,7 @@ use crate::host::{HostState, scope_of};
 type Call<T> = wasmtime::Result<Result<T, Error>>;
 
 impl HostState {
-    fn timer(&mut self, domain: TimeDomain, at: i64, register: bool) -> Call<()> {
+    pub(super) fn timer(&mut self, domain: TimeDomain, at: i64, register: bool) -> Call<()> {
         let HostState {
             batch,
             current,

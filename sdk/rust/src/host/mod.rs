@@ -18,6 +18,9 @@ pub enum StateKind {
 pub(crate) type MapEntries = Vec<(Vec<u8>, Vec<u8>)>;
 
 #[cfg(target_arch = "wasm32")]
+mod batch;
+
+#[cfg(target_arch = "wasm32")]
 pub(crate) mod wasm;
 
 #[cfg(target_arch = "wasm32")]

@@ -20,6 +20,7 @@ pub mod bindings {
                 import weir:operator/log@0.1.0;
                 import weir:operator/metrics@0.1.0;
                 import weir:operator/output@0.2.0;
+                import weir:operator/state-batch@0.2.0;
             }
         ",
         world: "weir:sdk/imports",
@@ -31,11 +32,11 @@ pub mod bindings {
     // 0.2.0 is exported by guests), so wit-bindgen names the module by
     // version.
     pub use weir::operator0_1_0::*;
-    pub use weir::operator0_2_0::{output, packed};
+    pub use weir::operator0_2_0::{output, packed, state_batch};
 }
 
 use self::bindings::types as wit;
-use self::bindings::{context, log, metrics, output, state, timers};
+use self::bindings::{context, log, metrics, output, state};
 
 use crate::host::{MapEntries, StateKind};
 use crate::{Error, HostError, Record, TaskInfo, TimeDomain, Timer};
@@ -62,9 +63,14 @@ impl From<Error> for wit::OperatorError {
     }
 }
 
-/// The SDK's host calls as WIT imports.
+/// The SDK's host calls as WIT imports. Point reads and writes of keyed
+/// state, timer calls and `set-current` go through the batch of
+/// [`super::batch`]; the calls that read whole states send it first.
 pub(crate) mod sys {
+    use weir_types::state_ops::StateOp;
+
     use super::*;
+    use crate::host::batch;
     use crate::log::Level;
 
     pub(crate) fn state_register(
@@ -86,59 +92,76 @@ pub(crate) mod sys {
     }
 
     pub(crate) fn state_clear(id: u32) -> Result<(), HostError> {
-        Ok(state::clear(id)?)
+        batch::write(StateOp::Clear(id))
     }
 
     pub(crate) fn value_get(id: u32) -> Result<Option<Vec<u8>>, HostError> {
-        Ok(state::value_get(id)?)
+        batch::read(StateOp::ValueGet(id))
     }
 
     pub(crate) fn value_set(id: u32, value: &[u8]) -> Result<(), HostError> {
-        Ok(state::value_set(id, value)?)
+        batch::write(StateOp::ValueSet(id, value))
     }
 
     pub(crate) fn map_get(id: u32, map_key: &[u8]) -> Result<Option<Vec<u8>>, HostError> {
-        Ok(state::map_get(id, map_key)?)
+        batch::read(StateOp::MapGet(id, map_key))
     }
 
     pub(crate) fn map_put(id: u32, map_key: &[u8], value: &[u8]) -> Result<(), HostError> {
-        Ok(state::map_put(id, map_key, value)?)
+        batch::write(StateOp::MapPut(id, map_key, value))
     }
 
     pub(crate) fn map_remove(id: u32, map_key: &[u8]) -> Result<(), HostError> {
-        Ok(state::map_remove(id, map_key)?)
+        batch::write(StateOp::MapRemove(id, map_key))
     }
 
     pub(crate) fn map_entries(id: u32) -> Result<MapEntries, HostError> {
+        batch::sync()?;
         Ok(state::map_entries(id)?)
     }
 
     pub(crate) fn list_get(id: u32) -> Result<Vec<Vec<u8>>, HostError> {
+        batch::sync()?;
         Ok(state::list_get(id)?)
     }
 
     pub(crate) fn list_add(id: u32, value: &[u8]) -> Result<(), HostError> {
-        Ok(state::list_add(id, value)?)
+        batch::write(StateOp::ListAdd(id, value))
     }
 
     pub(crate) fn list_update(id: u32, values: &[Vec<u8>]) -> Result<(), HostError> {
+        batch::sync()?;
         Ok(state::list_update(id, values)?)
     }
 
     pub(crate) fn register_event_time(at: i64) -> Result<(), HostError> {
-        Ok(timers::register_event_time(at)?)
+        timer(false, false, at)
     }
 
     pub(crate) fn delete_event_time(at: i64) -> Result<(), HostError> {
-        Ok(timers::delete_event_time(at)?)
+        timer(false, true, at)
     }
 
     pub(crate) fn register_processing_time(at: i64) -> Result<(), HostError> {
-        Ok(timers::register_processing_time(at)?)
+        timer(true, false, at)
     }
 
     pub(crate) fn delete_processing_time(at: i64) -> Result<(), HostError> {
-        Ok(timers::delete_processing_time(at)?)
+        timer(true, true, at)
+    }
+
+    fn timer(processing_time: bool, delete: bool, at: i64) -> Result<(), HostError> {
+        batch::write(StateOp::Timer {
+            processing_time,
+            delete,
+            at,
+        })
+    }
+
+    /// Sends the state calls still buffered; every export calls this before
+    /// it returns.
+    pub(crate) fn flush_state() -> Result<(), HostError> {
+        batch::finish()
     }
 
     pub(crate) fn emit(records: Vec<Record>) -> Result<(), HostError> {
@@ -150,7 +173,8 @@ pub(crate) mod sys {
     }
 
     pub(crate) fn set_current(index: u32) -> Result<(), HostError> {
-        Ok(context::set_current(index)?)
+        batch::select(index);
+        Ok(())
     }
 
     pub(crate) fn current_watermark() -> i64 {

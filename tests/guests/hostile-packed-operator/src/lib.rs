@@ -6,21 +6,33 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use weir::operator0_2_0::output;
+use std::cell::Cell;
+
+use weir::operator0_1_0::state;
+use weir::operator0_2_0::{output, state_batch};
 
 /// A packed batch cut short: no key, no timestamp, a value of 5 bytes of
 /// which 1 is there.
 pub const BROKEN: [u8; 6] = [0, 5, 0, 0, 0, b'x'];
 
+thread_local! {
+    static STATE_BATCH: Cell<bool> = const { Cell::new(false) };
+}
+
 /// The exported component.
 pub struct HostilePackedOperator;
 
 impl Guest for HostilePackedOperator {
-    fn open(_config: String) -> Result<(), OperatorError> {
+    fn open(config: String) -> Result<(), OperatorError> {
+        STATE_BATCH.set(config.contains("state-batch"));
         Ok(())
     }
 
     fn process(_batch: Vec<u8>) -> Result<(), OperatorError> {
+        if STATE_BATCH.get() {
+            let out = state_batches();
+            return output::emit(&out).map_err(|e| OperatorError::Failed(format!("{e:?}")));
+        }
         output::emit(&BROKEN).map_err(|e| OperatorError::Failed(format!("{e:?}")))
     }
 
@@ -31,6 +43,86 @@ impl Guest for HostilePackedOperator {
     fn close() -> Result<(), OperatorError> {
         Ok(())
     }
+}
+
+/// One operation, encoded by hand from the layout in the WIT (the SDK's
+/// encoder is not used, so the two are checked against each other).
+fn op(buf: &mut Vec<u8>, tag: u8, id: u32, bytes: &[&[u8]]) {
+    buf.push(tag);
+    buf.extend_from_slice(&id.to_le_bytes());
+    for b in bytes {
+        buf.extend_from_slice(&(b.len() as u32).to_le_bytes());
+        buf.extend_from_slice(b);
+    }
+}
+
+/// Runs batches of state operations, good and bad, for the first element of
+/// a keyed batch, and returns one record per batch (its result as debug
+/// text), packed.
+fn state_batches() -> Vec<u8> {
+    let id = state::register(&state::StateDescriptor {
+        name: "v".into(),
+        kind: state::StateKind::Value,
+        ttl_ms: None,
+    })
+    .expect("registers");
+    let mut batches = Vec::new();
+
+    // Set and read; another element's, then back to the first.
+    let mut ops = Vec::new();
+    op(&mut ops, 3, id, &[b"one"]);
+    op(&mut ops, 2, id, &[]);
+    batches.push(ops);
+    let mut ops = Vec::new();
+    op(&mut ops, 0, 1, &[]);
+    op(&mut ops, 2, id, &[]);
+    batches.push(ops);
+    let mut ops = Vec::new();
+    op(&mut ops, 0, 0, &[]);
+    op(&mut ops, 2, id, &[]);
+    batches.push(ops);
+
+    // A write, then an operation cut short: the write is applied.
+    let mut ops = Vec::new();
+    op(&mut ops, 3, id, &[b"two"]);
+    ops.extend_from_slice(&[4, 0, 0]);
+    batches.push(ops);
+    let mut ops = Vec::new();
+    op(&mut ops, 2, id, &[]);
+    batches.push(ops);
+
+    // A state never registered, an element that does not exist, an unknown
+    // operation.
+    let mut ops = Vec::new();
+    op(&mut ops, 3, 999, &[b"x"]);
+    batches.push(ops);
+    let mut ops = Vec::new();
+    op(&mut ops, 0, 77, &[]);
+    batches.push(ops);
+    batches.push(vec![200]);
+
+    // An event-time timer at 100.
+    let mut ops = vec![8, 0];
+    ops.extend_from_slice(&100i64.to_le_bytes());
+    batches.push(ops);
+
+    // A read before a write: refused, the read not done.
+    let mut ops = Vec::new();
+    op(&mut ops, 2, id, &[]);
+    op(&mut ops, 3, id, &[b"three"]);
+    batches.push(ops);
+
+    let mut out = Vec::new();
+    for ops in batches {
+        let text = match state_batch::apply(&ops) {
+            Ok(read) => format!("Ok({:?})", read.map(String::from_utf8)),
+            Err(e) => format!("Err({}, {:?})", e.index, e.error),
+        };
+        out.push(0);
+        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    out
 }
 
 export!(HostilePackedOperator);

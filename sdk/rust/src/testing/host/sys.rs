@@ -190,6 +190,11 @@ pub(crate) fn emit_side(output: &str, records: Vec<Record>) -> Result<(), HostEr
     })
 }
 
+/// State calls apply at once here; on Wasm this sends the ones buffered.
+pub(crate) fn flush_state() -> Result<(), HostError> {
+    Ok(())
+}
+
 pub(crate) fn set_current(index: u32) -> Result<(), HostError> {
     with(|h| {
         h.set_current_calls += 1;
