@@ -42,11 +42,13 @@ pub(crate) fn run(
     let mut inboxes: Vec<Vec<Inbox>> = plan
         .tasks
         .iter()
-        .map(|t| {
+        .enumerate()
+        .map(|(ti, t)| {
             if t.inputs.is_empty() {
                 Vec::new()
             } else {
-                (0..t.parallelism).map(|_| Inbox::new()).collect()
+                let channels = plan.inbox_channels(ti);
+                (0..t.parallelism).map(|_| Inbox::new(channels)).collect()
             }
         })
         .collect();
@@ -120,7 +122,7 @@ pub(crate) fn run(
     };
     let mut receivers: Vec<Vec<Option<_>>> = inboxes
         .iter_mut()
-        .map(|v| v.drain(..).map(|i| Some(i.into_receiver())).collect())
+        .map(|v| v.drain(..).map(|i| Some(i.into_reader())).collect())
         .collect();
     let first_error: Arc<Mutex<Option<RuntimeError>>> = Arc::new(Mutex::new(None));
     let reports = Arc::new(Mutex::new(Vec::new()));

@@ -22,7 +22,9 @@ mod restore;
 mod rocksdb;
 mod task;
 
-pub use channel::{Disconnected, ElementSender, Inbox, LocalSender};
+pub use channel::{
+    Disconnected, ElementSender, Inbox, InboxReader, LocalSender, Received, Tagged, UpstreamGone,
+};
 pub use checkpointer::{CheckpointObserver, CheckpointReport, SavepointRequest, human_bytes};
 pub use error::{Result, RuntimeError};
 pub use gate::{GateEvent, InputGate};

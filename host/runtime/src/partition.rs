@@ -165,7 +165,7 @@ mod tests {
     use crate::channel::Inbox;
 
     fn edge(p: Partitioning, key_by: Option<KeyBy>, n: usize) -> (OutputEdge, Vec<Inbox>) {
-        let inboxes: Vec<Inbox> = (0..n).map(|_| Inbox::new()).collect();
+        let inboxes: Vec<Inbox> = (0..n).map(|_| Inbox::new(1)).collect();
         let senders = inboxes
             .iter()
             .map(|i| Box::new(i.sender(0)) as Box<dyn ElementSender>)
@@ -178,7 +178,7 @@ mod tests {
 
     fn drain(inbox: &Inbox) -> Vec<Record> {
         let mut out = Vec::new();
-        while let Ok((_, Element::Records(rs))) = inbox.rx.try_recv() {
+        while let Some(Element::Records(rs)) = inbox.try_recv(0) {
             out.extend(rs);
         }
         out

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, select};
+use crossbeam_channel::Receiver;
 use weir_connectors::{Source, SourcePoll, SourcePosition, WatermarkGenerator};
 use weir_spec::{LoadedSpec, NodeRef};
 use weir_types::{Barrier, Element, key_group_range};
@@ -16,7 +16,7 @@ use weir_wasm::{
 use crate::barrier::{Aligner, Step};
 use crate::capture::{Captured, NodeCapture};
 use crate::chain::Chain;
-use crate::channel::Tagged;
+use crate::channel::{InboxReader, Received};
 use crate::checkpointer::CheckpointHandle;
 use crate::control::{TaskCommand, TaskIndex};
 use crate::error::{Result, RuntimeError};
@@ -46,7 +46,7 @@ pub(crate) struct TaskSetup {
     pub(crate) subtask: u32,
     /// This subtask's index among all subtasks of the job.
     pub(crate) index: TaskIndex,
-    pub(crate) inbox: Option<Receiver<Tagged>>,
+    pub(crate) inbox: Option<InboxReader>,
     pub(crate) outputs: Vec<OutputEdge>,
     pub(crate) control: Receiver<TaskCommand>,
     /// Present when the job takes checkpoints.
@@ -188,9 +188,9 @@ pub(crate) fn run(setup: TaskSetup) -> Result<(Ending, Vec<(String, NodeReport)>
             let opened = open_source(&shared, src, subtask, plan.parallelism, restore.as_deref())?;
             run_source(&ctx, src, opened, subtask, &mut chain)
         }
-        (None, Some(rx)) => {
+        (None, Some(reader)) => {
             let channels = shared.plan.inbox_channels(task);
-            run_inputs(&ctx, &name, rx, channels, &mut chain)
+            run_inputs(&ctx, &name, reader, channels, &mut chain)
         }
         (None, None) => unreachable!("a task without a source head has inputs"),
     };
@@ -459,57 +459,70 @@ fn run_source(
 fn run_inputs(
     ctx: &Ctx<'_>,
     name: &str,
-    rx: Receiver<Tagged>,
+    mut reader: InboxReader,
     channels: u32,
     chain: &mut Chain,
 ) -> Result<Ending> {
     let mut gate = InputGate::new(channels);
     let mut aligner = Aligner::new(channels);
     // Commands come from the checkpointer; a job without checkpoints has
-    // none, and its control channel is disconnected from the start. A select
-    // on a disconnected channel returns at once, so the task would spin while
-    // it waits for input: once disconnected, the control is never selected.
+    // none, and its control channel is disconnected from the start. A wait on
+    // a disconnected channel returns at once, so the task would spin while
+    // it waits for input: once disconnected, the control is never waited on.
     let mut control = ctx.control.clone();
+    // A producer disconnected before its end. One that stopped on a command
+    // (stop with savepoint) exits before this task may have seen the same
+    // command: take queued commands first.
+    let upstream_gone = |chain: &mut Chain, control: &Receiver<TaskCommand>| {
+        while let Ok(command) = control.try_recv() {
+            if let Some(ending) = ctx.command(chain, command)? {
+                return Ok(ending);
+            }
+        }
+        Err(RuntimeError::UpstreamGone {
+            task: name.to_owned(),
+        })
+    };
     loop {
         let (ch, element) = match aligner.next_replay() {
             Some(held) => held,
             None => {
-                // While elements are queued, take them without a timed
-                // select (which reads the clock every time): commands first,
-                // as the select would see them.
+                // While elements are queued, take them without a timed wait
+                // (which reads the clock every time): commands first, as the
+                // wait would see them.
                 if let Ok(command) = control.try_recv() {
                     if let Some(ending) = ctx.command(chain, command)? {
                         return Ok(ending);
                     }
                     continue;
                 }
-                if let Ok(tagged) = rx.try_recv() {
+                let next = match reader.try_next() {
+                    Ok(next) => next,
+                    Err(_) => return upstream_gone(chain, &control),
+                };
+                if let Some(tagged) = next {
                     tagged
                 } else {
                     let wait = chain.next_processing_timer().map_or(POLL, |t| {
                         Duration::from_millis(t.saturating_sub(now_ms()).clamp(0, 50) as u64)
                     });
-                    select! {
-                        recv(control) -> command => {
-                            match command {
-                                Ok(command) => {
-                                    if let Some(ending) = ctx.command(chain, command)? {
-                                        return Ok(ending);
-                                    }
-                                }
-                                Err(_) => control = crossbeam_channel::never(),
+                    let received = match reader.wait(&control, wait) {
+                        Ok(received) => received,
+                        Err(_) => return upstream_gone(chain, &control),
+                    };
+                    match received {
+                        Received::Element(tagged) => tagged,
+                        Received::Other(Ok(command)) => {
+                            if let Some(ending) = ctx.command(chain, command)? {
+                                return Ok(ending);
                             }
                             continue;
                         }
-                        recv(rx) -> tagged => match tagged {
-                            Ok(tagged) => tagged,
-                            Err(_) => {
-                                return Err(RuntimeError::UpstreamGone {
-                                    task: name.to_owned(),
-                                });
-                            }
-                        },
-                        default(wait) => {
+                        Received::Other(Err(_)) => {
+                            control = crossbeam_channel::never();
+                            continue;
+                        }
+                        Received::Timeout => {
                             if ctx.shared.cancel.load(Ordering::Relaxed) {
                                 return Err(RuntimeError::Cancelled);
                             }
