@@ -39,7 +39,7 @@ use self::bindings::types as wit;
 use self::bindings::{context, log, metrics, output, state};
 
 use crate::host::{MapEntries, StateKind};
-use crate::{Error, HostError, Record, TaskInfo, TimeDomain, Timer};
+use crate::{Error, HostError, Record, TaskInfo};
 
 impl From<wit::Error> for HostError {
     fn from(e: wit::Error) -> Self {
@@ -227,7 +227,7 @@ pub mod export {
     use std::thread::LocalKey;
 
     use super::wit;
-    use crate::{Error, Operator, Record, Result, Udf, runtime};
+    use crate::{Error, Operator, Result, Udf, runtime};
 
     /// Where an export macro keeps the instance between calls.
     pub type Slot<T> = LocalKey<RefCell<Option<T>>>;
