@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use weir_types::{Barrier, Element, Millis, Record};
+use weir_types::{Barrier, Element, Millis, Record, packed};
 use weir_wasm::OperatorOutput;
 
 use crate::capture::Captured;
@@ -31,9 +31,16 @@ impl Chain {
     /// `from` is past the last node).
     pub(crate) fn push_records(&mut self, from: usize, batch: Vec<Record>) -> Result<()> {
         let mut batch = batch;
-        for i in from..self.nodes.len() {
+        let mut i = from;
+        while i < self.nodes.len() {
             if batch.is_empty() {
                 return Ok(());
+            }
+            let run = self.packed_run(i);
+            if run >= 2 {
+                batch = self.through_packed(i, run, &batch)?;
+                i += run;
+                continue;
             }
             let (_, node, counters) = &mut self.nodes[i];
             counters.add_in(batch.len());
@@ -43,11 +50,44 @@ impl Chain {
                 return self.emit(out);
             }
             batch = out.main;
+            i += 1;
         }
         self.emit(OperatorOutput {
             main: batch,
             side: Vec::new(),
         })
+    }
+
+    /// How many packed udfs follow each other from node `from` on.
+    fn packed_run(&mut self, from: usize) -> usize {
+        let mut run = 0;
+        for (_, node, _) in &mut self.nodes[from..] {
+            if node.packed_udf().is_none() {
+                break;
+            }
+            run += 1;
+        }
+        run
+    }
+
+    /// Runs `batch` through the `run` packed udfs from node `from` on,
+    /// packed once on the way in and decoded once on the way out: between
+    /// them a batch stays packed (each udf's output is checked, not
+    /// decoded).
+    fn through_packed(&mut self, from: usize, run: usize, batch: &[Record]) -> Result<Vec<Record>> {
+        let mut bytes = Vec::new();
+        packed::push_records(&mut bytes, batch);
+        let mut count = batch.len();
+        for (_, node, counters) in &mut self.nodes[from..from + run] {
+            if count == 0 {
+                return Ok(Vec::new());
+            }
+            let udf = node.packed_udf().expect("a packed run holds packed udfs");
+            counters.add_in(count);
+            (bytes, count) = udf.transform_packed(std::mem::take(&mut bytes))?;
+            counters.add_out(count);
+        }
+        Ok(packed::to_records(&bytes).expect("checked by the udf that returned it"))
     }
 
     fn emit(&mut self, out: OperatorOutput) -> Result<()> {

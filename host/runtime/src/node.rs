@@ -59,6 +59,11 @@ pub(crate) trait ChainNode: Send {
     fn stateless(&self) -> bool {
         false
     }
+    /// A udf that takes and returns packed batches: the chain hands it the
+    /// previous packed udf's output without decoding it.
+    fn packed_udf(&mut self) -> Option<&mut UdfInstance> {
+        None
+    }
 }
 
 pub(crate) struct OperatorNode {
@@ -124,6 +129,9 @@ impl ChainNode for UdfNode {
     }
     fn stateless(&self) -> bool {
         true
+    }
+    fn packed_udf(&mut self) -> Option<&mut UdfInstance> {
+        self.0.is_packed().then_some(&mut self.0)
     }
 }
 

@@ -79,6 +79,43 @@ impl UdfInstance {
             Inner::Packed(s, buf) => transform_packed(s, buf, &batch),
         }
     }
+
+    /// Whether the guest takes and returns packed batches (WIT 0.2.0), so
+    /// [`UdfInstance::transform_packed`] applies and a chain can hand one
+    /// udf's output to the next as it is.
+    pub fn is_packed(&self) -> bool {
+        matches!(self.inner, Inner::Packed(..))
+    }
+
+    /// [`UdfInstance::transform`] of a batch already packed
+    /// (`weir_types::packed`): returns the output packed, checked (a
+    /// malformed batch or one over the output cap fails the call and poisons
+    /// the instance) but not decoded, and how many records it holds.
+    ///
+    /// # Panics
+    /// If the guest is not packed ([`UdfInstance::is_packed`]).
+    pub fn transform_packed(&mut self, batch: Vec<u8>) -> Result<(Vec<u8>, usize)> {
+        let Inner::Packed(sandbox, _) = &mut self.inner else {
+            panic!("transform_packed on a guest of weir:operator@0.1.0");
+        };
+        if batch.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let out = call(sandbox, CallKind::Process, |b, s| {
+            b.call_transform(s, &batch)
+        })?;
+        let (mut count, mut bytes) = (0, 0u64);
+        for record in packed::records(&out) {
+            let record = record.map_err(|e| {
+                let cause = TrapCause::Guest(format!("transform returned a {e}"));
+                sandbox.fail(CallKind::Process, cause)
+            })?;
+            count += 1;
+            bytes += (record.key.map_or(0, <[u8]>::len) + record.value.len()) as u64;
+        }
+        check_output(sandbox, bytes)?;
+        Ok((out, count))
+    }
 }
 
 fn call<B, T>(
