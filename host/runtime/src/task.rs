@@ -92,6 +92,11 @@ impl Ctx<'_> {
             // Without checkpointing nobody sends barriers; pass it on.
             return chain.broadcast(Element::Barrier(barrier));
         };
+        tracing::debug!(
+            checkpoint = barrier.id,
+            task = self.index,
+            "barrier aligned: snapshotting"
+        );
         let mut captured: Vec<Captured> = head
             .into_iter()
             .map(|(node, subtask, capture)| Captured {

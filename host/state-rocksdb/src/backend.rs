@@ -210,8 +210,14 @@ impl RocksDbBackend {
         if !cache.is_dirty() {
             return Ok(());
         }
+        // In key order: the memtable is a skip list that keeps where the last
+        // insert went, so sorted keys are inserted next to each other instead
+        // of each searched for from the top (a checkpoint's flush took about
+        // twice as long with the cache's hash order).
+        let mut writes: Vec<_> = cache.writes().collect();
+        writes.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut batch = WriteBatch::default();
-        for (key, value) in cache.writes() {
+        for (key, value) in writes {
             match value {
                 Some(value) => batch.put_cf(self.state(), key, value),
                 None => batch.delete_cf(self.state(), key),

@@ -9,6 +9,7 @@
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use rocksdb::WriteBatch;
 use rocksdb::checkpoint::Checkpoint;
@@ -27,8 +28,10 @@ const CHECKPOINT_DIR: &str = "rocksdb";
 
 /// Writes a checkpoint of `backend` to `scratch/rocksdb`.
 pub(crate) fn checkpoint(backend: &RocksDbBackend, scratch: &Path) -> Result<NativeSnapshot> {
+    let started = Instant::now();
     // The write-back cache's records first, so the database holds them all.
     backend.flush_cache()?;
+    let cache_flushed = started.elapsed();
     // Quota bytes go into the database so a restore knows them without a
     // scan; they are only read back from checkpoints.
     let mut batch = WriteBatch::default();
@@ -44,11 +47,13 @@ pub(crate) fn checkpoint(backend: &RocksDbBackend, scratch: &Path) -> Result<Nat
     // No WAL: the memtables must reach SST files first.
     backend.db.flush_cf(backend.state()).map_err(storage)?;
     backend.db.flush_cf(backend.meta()).map_err(storage)?;
+    let memtables_flushed = started.elapsed();
 
     let dir = scratch.join(CHECKPOINT_DIR);
     Checkpoint::new(&backend.db)
         .and_then(|c| c.create_checkpoint(&dir))
         .map_err(storage)?;
+    let linked = started.elapsed();
     let mut files = Vec::new();
     for entry in fs::read_dir(&dir).map_err(storage)? {
         let entry = entry.map_err(storage)?;
@@ -77,6 +82,10 @@ pub(crate) fn checkpoint(backend: &RocksDbBackend, scratch: &Path) -> Result<Nat
         dir = %dir.display(),
         files = files.len(),
         instance = %backend.instance,
+        cache_flushed_ms = cache_flushed.as_millis() as u64,
+        memtables_flushed_ms = memtables_flushed.as_millis() as u64,
+        checkpoint_ms = linked.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
         "wrote RocksDB checkpoint"
     );
     Ok(NativeSnapshot {
