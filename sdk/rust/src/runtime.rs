@@ -85,10 +85,25 @@ pub(crate) fn udf_open<U: Udf>(config: &str) -> Result<U> {
 /// `transform` over a packed batch (the `udf` world of 0.2.0): decodes each
 /// record, hands it to the UDF, and packs what it produced; an output record
 /// without a timestamp takes its input's.
+///
+/// A malformed batch is refused whole, before any record is transformed.
+/// The key and value buffers of records already packed are reused for the
+/// next records decoded, so a udf that passes its input on (changed or not)
+/// costs no allocation per record.
 pub(crate) fn udf_transform_packed<U: Udf>(udf: &mut U, batch: &[u8]) -> Result<Vec<u8>> {
+    for record in packed::records(batch) {
+        record.map_err(|e| Error::bad_input(e.to_string()))?;
+    }
     let mut out = Vec::with_capacity(batch.len());
     let mut produced = Vec::new();
-    for record in unpack_records(batch)? {
+    let mut spare = Spare::default();
+    for record in packed::records(batch) {
+        let record = record.expect("checked above");
+        let record = Record {
+            key: record.key.map(|k| spare.copy(k)),
+            value: spare.copy(record.value),
+            timestamp: record.timestamp,
+        };
         let timestamp = record.timestamp;
         udf.transform(record, &mut produced)?;
         for o in produced.drain(..) {
@@ -98,9 +113,42 @@ pub(crate) fn udf_transform_packed<U: Udf>(udf: &mut U, batch: &[u8]) -> Result<
                 &o.value,
                 o.timestamp.or(timestamp),
             );
+            spare.keep(o.key);
+            spare.keep(Some(o.value));
         }
     }
     Ok(out)
+}
+
+/// Small buffers of records already packed, for the next records decoded.
+#[derive(Default)]
+struct Spare(Vec<Vec<u8>>);
+
+impl Spare {
+    /// Buffers kept at most, and the largest capacity kept: enough for a
+    /// record in flight, never much memory.
+    const MAX_BUFFERS: usize = 16;
+    const MAX_CAPACITY: usize = 1024;
+
+    fn copy(&mut self, bytes: &[u8]) -> Vec<u8> {
+        match self.0.pop() {
+            Some(mut buf) => {
+                buf.clear();
+                buf.extend_from_slice(bytes);
+                buf
+            }
+            None => bytes.to_vec(),
+        }
+    }
+
+    fn keep(&mut self, buf: Option<Vec<u8>>) {
+        if let Some(buf) = buf
+            && buf.capacity() <= Self::MAX_CAPACITY
+            && self.0.len() < Self::MAX_BUFFERS
+        {
+            self.0.push(buf);
+        }
+    }
 }
 
 /// A batch of records, packed.

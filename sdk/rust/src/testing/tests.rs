@@ -566,3 +566,40 @@ fn udfs_map_each_record_to_any_number_of_records() {
     assert!(matches!(err, Error::BadInput(_)));
     assert!(UdfHarness::<Split>::new(r#""too long""#).is_err());
 }
+
+#[test]
+fn udf_outputs_keep_their_bytes_when_buffers_are_reused() {
+    /// Emits the record, its value doubled under a longer key, and a
+    /// keyless empty record: buffers of every size come back for reuse.
+    struct Fan;
+    impl Udf for Fan {
+        type Config = ();
+        fn open(_: ()) -> Result<Self> {
+            Ok(Fan)
+        }
+        fn transform(&mut self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+            let doubled = [record.value.as_slice(), &record.value].concat();
+            let key = format!("{}-long-key", record.key_str()?.unwrap_or("-"));
+            out.push(record);
+            out.push(Record::keyed(key, doubled));
+            out.push(Record::new(Vec::new()));
+            Ok(())
+        }
+    }
+
+    let mut h = UdfHarness::<Fan>::new(()).unwrap();
+    let batch: Vec<Record> = (0..40)
+        .map(|i| Record::keyed(format!("k{i}"), "v".repeat(i % 7)).with_timestamp(i as i64))
+        .collect();
+    let out = h.transform_batch(batch.clone()).unwrap();
+    assert_eq!(out.len(), 120);
+    for (i, input) in batch.iter().enumerate() {
+        let v = "v".repeat(i % 7);
+        assert_eq!(out[3 * i], *input);
+        assert_eq!(
+            out[3 * i + 1],
+            Record::keyed(format!("k{i}-long-key"), v.repeat(2)).with_timestamp(i as i64)
+        );
+        assert_eq!(out[3 * i + 2], Record::new("").with_timestamp(i as i64));
+    }
+}
