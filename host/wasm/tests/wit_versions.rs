@@ -213,3 +213,21 @@ fn packed_batches_pass_through_checked_but_not_decoded() {
         "{cause:?}"
     );
 }
+
+#[test]
+fn a_state_write_in_open_fails_open_and_reaches_no_key() {
+    // The SDK buffers state writes; one made in `open` (no key is current)
+    // must fail `open`, not wait for the first record's key.
+    let engine = engine();
+    let module = load(&engine, weir_test_artifacts::RUNNING_COUNT);
+    let mut inst = OperatorInstance::new(&module, setup("counts", limits(|_| ()))).unwrap();
+    let err = inst
+        .open(r#"{"set_in_open": true}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("open failed: host: no current key"), "{err}");
+
+    let mut inst = operator(&module, "counts", limits(|_| ()), "{}");
+    let out = inst.process(records(1)).unwrap();
+    assert_eq!(out.main[0].value, b"k0 1");
+}

@@ -33,7 +33,13 @@ pub(crate) fn config_from_value<C: DeserializeOwned>(value: serde_json::Value) -
 
 pub(crate) fn open<O: Operator>(config: &str) -> Result<O> {
     let config = parse_config(config)?;
-    O::open(&mut OpenContext::new(), config)
+    let opened = O::open(&mut OpenContext::new(), config);
+    // A state write in `open` (which has no current key) must fail here,
+    // not wait in the buffer for the first record's key.
+    let flushed = sys::flush_state();
+    let op = opened?;
+    flushed?;
+    Ok(op)
 }
 
 /// Hands each record to `process`, telling the host about the current element

@@ -10,6 +10,9 @@
 //!
 //! With `pad_bytes: n` it also keeps `n` bytes of incompressible padding
 //! per key in a second state, so a test can make the state large.
+//!
+//! With `set_in_open: true` it writes its count in `open`, where no key is
+//! current: `open` must fail.
 
 use serde::Deserialize;
 use weir_sdk::prelude::*;
@@ -22,6 +25,8 @@ pub struct Config {
     pub trap_after: Option<u64>,
     /// Bytes of padding state per key.
     pub pad_bytes: usize,
+    /// Write state in `open`.
+    pub set_in_open: bool,
 }
 
 /// Counts records per key and emits each running count.
@@ -37,8 +42,12 @@ impl Operator for RunningCount {
     type Config = Config;
 
     fn open(ctx: &mut OpenContext, config: Config) -> Result<Self> {
+        let count = ctx.value_state("count")?;
+        if config.set_in_open {
+            count.set(&7)?;
+        }
         Ok(RunningCount {
-            count: ctx.value_state("count")?,
+            count,
             pad: ctx.value_state("pad")?,
             trap_after: config.trap_after,
             pad_bytes: config.pad_bytes,
