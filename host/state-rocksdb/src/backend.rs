@@ -212,8 +212,9 @@ impl RocksDbBackend {
         }
         // In key order: the memtable is a skip list that keeps where the last
         // insert went, so sorted keys are inserted next to each other instead
-        // of each searched for from the top (a checkpoint's flush took about
-        // twice as long with the cache's hash order).
+        // of each searched for from the top (a growing-state job's
+        // checkpoints, debug log `wrote RocksDB checkpoint`: cache flushes of
+        // 143–189 ms in the cache's hash order, 35–79 ms sorted).
         let mut writes: Vec<_> = cache.writes().collect();
         writes.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut batch = WriteBatch::default();

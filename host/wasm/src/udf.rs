@@ -76,7 +76,7 @@ impl UdfInstance {
         }
         match &mut self.inner {
             Inner::Records(s) => transform_records(s, batch),
-            Inner::Packed(s, buf) => transform_packed(s, buf, &batch),
+            Inner::Packed(s, buf) => transform_packed_records(s, buf, &batch),
         }
     }
 
@@ -106,10 +106,7 @@ impl UdfInstance {
         })?;
         let (mut count, mut bytes) = (0, 0u64);
         for record in packed::records(&out) {
-            let record = record.map_err(|e| {
-                let cause = TrapCause::Guest(format!("transform returned a {e}"));
-                sandbox.fail(CallKind::Process, cause)
-            })?;
+            let record = record.map_err(|e| malformed(sandbox, e))?;
             count += 1;
             bytes += (record.key.map_or(0, <[u8]>::len) + record.value.len()) as u64;
         }
@@ -151,7 +148,7 @@ fn transform_records(sandbox: &mut Sandboxed<Udf>, batch: Vec<Record>) -> Result
     Ok(out)
 }
 
-fn transform_packed(
+fn transform_packed_records(
     sandbox: &mut Sandboxed<PackedUdf>,
     buf: &mut Vec<u8>,
     batch: &[Record],
@@ -159,15 +156,19 @@ fn transform_packed(
     buf.clear();
     packed::push_records(buf, batch);
     let out = call(sandbox, CallKind::Process, |b, s| b.call_transform(s, buf))?;
-    let records = packed::to_records(&out).map_err(|e| {
-        let cause = TrapCause::Guest(format!("transform returned a {e}"));
-        sandbox.fail(CallKind::Process, cause)
-    })?;
+    let records = packed::to_records(&out).map_err(|e| malformed(sandbox, e))?;
     check_output(
         sandbox,
         records.iter().map(|r| r.payload_len() as u64).sum(),
     )?;
     Ok(records)
+}
+
+/// Fails (and poisons) the instance whose `transform` returned a malformed
+/// packed batch.
+fn malformed(sandbox: &mut Sandboxed<PackedUdf>, e: packed::PackedError) -> WasmError {
+    let cause = TrapCause::Guest(format!("transform returned a {e}"));
+    sandbox.fail(CallKind::Process, cause)
 }
 
 /// Fails (and poisons) the instance if `bytes` of output are over its limit.
