@@ -1,16 +1,17 @@
 //! Reading records as JSON.
 
 use serde_json::Value;
-use weir_sdk::{Error, Record, Result};
+use weir_sdk::{Error, RecordRef, Result};
 
 /// How much of a bad value an error message quotes.
 const QUOTE_CHARS: usize = 60;
 
 /// The record's value parsed as JSON; [`Error::BadInput`] naming the problem
 /// and quoting the start of the value otherwise.
-pub fn parse_json(record: &Record) -> Result<Value> {
-    serde_json::from_slice(&record.value)
-        .map_err(|e| Error::bad_input(format!("value is not JSON: {e}: {}", quote(&record.value))))
+pub fn parse_json<'a>(record: impl Into<RecordRef<'a>>) -> Result<Value> {
+    let value = record.into().value;
+    serde_json::from_slice(value)
+        .map_err(|e| Error::bad_input(format!("value is not JSON: {e}: {}", quote(value))))
 }
 
 /// The start of `bytes` as a quoted string, for messages.
@@ -34,6 +35,7 @@ pub fn key_bytes(value: &Value) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+    use weir_sdk::Record;
 
     use super::*;
 

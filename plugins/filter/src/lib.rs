@@ -43,10 +43,10 @@ impl Udf for Filter {
         Filter::from_config(config)
     }
 
-    fn transform(&mut self, record: Record, out: &mut Vec<Record>) -> Result<()> {
-        let keep = parse_json(&record).map(|value| self.predicate.test(&value));
+    fn transform(&mut self, record: RecordRef<'_>, out: &mut UdfOutput) -> Result<()> {
+        let keep = parse_json(record).map(|value| self.predicate.test(&value));
         if self.skipped.handle(self.on_error, keep)? == Some(true) {
-            out.push(record);
+            out.emit(record);
         }
         Ok(())
     }

@@ -23,14 +23,14 @@ impl Project {
         self.skipped.count()
     }
 
-    fn project(&self, record: Record) -> Result<Record> {
-        let value = parse_json(&record)?;
+    fn project(&self, record: RecordRef<'_>) -> Result<Record> {
+        let value = parse_json(record)?;
         let key = match &self.plan.key {
             Some(path) => Some(plan::key(path, &value)?),
-            None => record.key,
+            None => record.key.map(<[u8]>::to_vec),
         };
         let value = if self.plan.is_passthrough() {
-            record.value
+            record.value.to_vec()
         } else {
             self.plan
                 .write(&value, self.config.missing, record.value.len())?
@@ -54,10 +54,10 @@ impl Udf for Project {
         })
     }
 
-    fn transform(&mut self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+    fn transform(&mut self, record: RecordRef<'_>, out: &mut UdfOutput) -> Result<()> {
         let projected = self.project(record);
         if let Some(r) = self.skipped.handle(self.config.on_error, projected)? {
-            out.push(r);
+            out.emit(&r);
         }
         Ok(())
     }

@@ -13,10 +13,10 @@ impl Udf for Upper {
         Ok(Upper)
     }
 
-    fn transform(&mut self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+    fn transform(&mut self, record: RecordRef<'_>, out: &mut UdfOutput) -> Result<()> {
         let upper = record.value_str()?.to_uppercase();
-        out.push(Record {
-            value: upper.into_bytes(),
+        out.emit(RecordRef {
+            value: upper.as_bytes(),
             ..record
         });
         Ok(())

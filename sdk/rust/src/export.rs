@@ -98,8 +98,8 @@ macro_rules! export_operator {
 /// impl Udf for Echo {
 ///     type Config = ();
 ///     fn open(_: ()) -> Result<Self> { Ok(Echo) }
-///     fn transform(&mut self, r: Record, out: &mut Vec<Record>) -> Result<()> {
-///         out.push(r);
+///     fn transform(&mut self, r: RecordRef<'_>, out: &mut UdfOutput) -> Result<()> {
+///         out.emit(r);
 ///         Ok(())
 ///     }
 /// }

@@ -14,6 +14,7 @@ pub mod log;
 pub mod metrics;
 mod operator;
 mod record;
+mod record_ref;
 mod runtime;
 pub mod state;
 #[cfg(not(target_arch = "wasm32"))]
@@ -36,12 +37,14 @@ pub use context::{Context, OpenContext, TaskInfo, Timers};
 pub use error::{Error, HostError, Result};
 pub use operator::{Operator, Udf};
 pub use record::{Record, TimeDomain, Timer};
+pub use record_ref::{RecordRef, UdfOutput};
 
 /// The names most operators need: `use weir_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::state::{ListState, MapState, StateDescriptor, ValueState};
     pub use crate::{
-        Context, Error, OpenContext, Operator, Record, Result, TimeDomain, Timer, Udf, bail,
+        Context, Error, OpenContext, Operator, Record, RecordRef, Result, TimeDomain, Timer, Udf,
+        UdfOutput, bail,
     };
 }
 

@@ -2,7 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::{Context, OpenContext, Record, Result, Timer};
+use crate::{Context, OpenContext, Record, RecordRef, Result, Timer, UdfOutput};
 
 /// A keyed process function (the WIT `operator` world): keyed state, timers,
 /// a main output and side outputs. Export it with
@@ -49,7 +49,13 @@ pub trait Udf: Sized + 'static {
     /// Called once before any record.
     fn open(config: Self::Config) -> Result<Self>;
 
-    /// Maps one record to zero or more records pushed onto `out`. An output
+    /// Maps one record to zero or more records emitted to `out`. An output
     /// without a timestamp takes the input's.
-    fn transform(&mut self, record: Record, out: &mut Vec<Record>) -> Result<()>;
+    ///
+    /// The record is borrowed from the batch the host sent and outputs are
+    /// packed straight into the batch sent back, so a UDF that passes its
+    /// input on (`out.emit(record)`, or `RecordRef { value: &new, ..record }`
+    /// for a changed one) copies each record once and allocates nothing;
+    /// [`RecordRef::to_record`] gives an owned [`Record`] where one is needed.
+    fn transform(&mut self, record: RecordRef<'_>, out: &mut UdfOutput) -> Result<()>;
 }

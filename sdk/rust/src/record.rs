@@ -76,8 +76,7 @@ impl Record {
     /// assert!(weir_sdk::Record::new("nope").json::<Txn>().is_err());
     /// ```
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.value)
-            .map_err(|e| Error::bad_input(format!("value is not the expected JSON: {e}")))
+        parse_json(&self.value)
     }
 }
 
@@ -109,7 +108,12 @@ impl Timer {
     }
 }
 
-fn key_str(key: Option<&[u8]>) -> Result<Option<&str>> {
+pub(crate) fn parse_json<T: DeserializeOwned>(value: &[u8]) -> Result<T> {
+    serde_json::from_slice(value)
+        .map_err(|e| Error::bad_input(format!("value is not the expected JSON: {e}")))
+}
+
+pub(crate) fn key_str(key: Option<&[u8]>) -> Result<Option<&str>> {
     key.map(|k| {
         std::str::from_utf8(k).map_err(|e| Error::bad_input(format!("key is not UTF-8: {e}")))
     })

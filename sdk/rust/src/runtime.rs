@@ -5,7 +5,9 @@ use serde::de::DeserializeOwned;
 use weir_types::packed;
 
 use crate::host::sys;
-use crate::{Context, Error, OpenContext, Operator, Record, Result, TimeDomain, Timer, Udf};
+use crate::{
+    Context, Error, OpenContext, Operator, Record, Result, TimeDomain, Timer, Udf, UdfOutput,
+};
 
 /// Parses an operator's config. An absent config (`""`, `{}` or `null`) is
 /// accepted by any type that accepts `null` (such as `()` or `Option<T>`) or
@@ -88,73 +90,21 @@ pub(crate) fn udf_open<U: Udf>(config: &str) -> Result<U> {
     U::open(parse_config(config)?)
 }
 
-/// `transform` over a packed batch (the `udf` world of 0.2.0): decodes each
-/// record, hands it to the UDF, and packs what it produced; an output record
-/// without a timestamp takes its input's.
+/// `transform` over a packed batch (the `udf` world of 0.2.0): hands each
+/// record, borrowed from the batch, to the UDF, which packs its outputs
+/// straight into the batch returned.
 ///
-/// A malformed batch is refused whole, before any record is transformed.
-/// The key and value buffers of records already packed are reused for the
-/// next records decoded, so a udf that passes its input on (changed or not)
-/// costs no allocation per record.
+/// The batch is decoded once, as it is transformed: a malformed record fails
+/// the call when it is reached, and what the records before it produced is
+/// dropped with the call (a UDF has no state the host keeps).
 pub(crate) fn udf_transform_packed<U: Udf>(udf: &mut U, batch: &[u8]) -> Result<Vec<u8>> {
+    let mut out = UdfOutput::with_capacity(batch.len());
     for record in packed::records(batch) {
-        record.map_err(|e| Error::bad_input(e.to_string()))?;
+        let record = record.map_err(|e| Error::bad_input(e.to_string()))?;
+        out.set_input_timestamp(record.timestamp);
+        udf.transform(record.into(), &mut out)?;
     }
-    let mut out = Vec::with_capacity(batch.len());
-    let mut produced = Vec::new();
-    let mut spare = Spare::default();
-    for record in packed::records(batch) {
-        let record = record.expect("checked above");
-        let record = Record {
-            key: record.key.map(|k| spare.copy(k)),
-            value: spare.copy(record.value),
-            timestamp: record.timestamp,
-        };
-        let timestamp = record.timestamp;
-        udf.transform(record, &mut produced)?;
-        for o in produced.drain(..) {
-            packed::push(
-                &mut out,
-                o.key.as_deref(),
-                &o.value,
-                o.timestamp.or(timestamp),
-            );
-            spare.keep(o.key);
-            spare.keep(Some(o.value));
-        }
-    }
-    Ok(out)
-}
-
-/// Small buffers of records already packed, for the next records decoded.
-#[derive(Default)]
-struct Spare(Vec<Vec<u8>>);
-
-impl Spare {
-    /// Buffers kept at most, and the largest capacity kept: enough for a
-    /// record in flight, never much memory.
-    const MAX_BUFFERS: usize = 16;
-    const MAX_CAPACITY: usize = 1024;
-
-    fn copy(&mut self, bytes: &[u8]) -> Vec<u8> {
-        match self.0.pop() {
-            Some(mut buf) => {
-                buf.clear();
-                buf.extend_from_slice(bytes);
-                buf
-            }
-            None => bytes.to_vec(),
-        }
-    }
-
-    fn keep(&mut self, buf: Option<Vec<u8>>) {
-        if let Some(buf) = buf
-            && buf.capacity() <= Self::MAX_CAPACITY
-            && self.0.len() < Self::MAX_BUFFERS
-        {
-            self.0.push(buf);
-        }
-    }
+    Ok(out.into_packed())
 }
 
 /// A batch of records, packed.

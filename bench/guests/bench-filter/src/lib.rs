@@ -17,14 +17,13 @@ impl Udf for Filter {
         Ok(Filter)
     }
 
-    fn transform(&mut self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+    fn transform(&mut self, record: RecordRef<'_>, out: &mut UdfOutput) -> Result<()> {
         let bytes: [u8; 8] = record
             .value
-            .as_slice()
             .try_into()
             .map_err(|_| Error::bad_input("expected an 8-byte little-endian u64 value"))?;
         if keep(u64::from_le_bytes(bytes)) {
-            out.push(record);
+            out.emit(record);
         }
         Ok(())
     }

@@ -17,17 +17,16 @@ impl Udf for Map {
         Ok(Map)
     }
 
-    fn transform(&mut self, mut record: Record, out: &mut Vec<Record>) -> Result<()> {
+    fn transform(&mut self, record: RecordRef<'_>, out: &mut UdfOutput) -> Result<()> {
         let bytes: [u8; 8] = record
             .value
-            .as_slice()
             .try_into()
             .map_err(|_| Error::bad_input("expected an 8-byte little-endian u64 value"))?;
-        // Reuses the value's allocation.
-        record
-            .value
-            .copy_from_slice(&map_value(u64::from_le_bytes(bytes)).to_le_bytes());
-        out.push(record);
+        let value = map_value(u64::from_le_bytes(bytes)).to_le_bytes();
+        out.emit(RecordRef {
+            value: &value,
+            ..record
+        });
         Ok(())
     }
 }

@@ -15,9 +15,9 @@ impl Udf for Tokenize {
         Ok(Tokenize)
     }
 
-    fn transform(&mut self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+    fn transform(&mut self, record: RecordRef<'_>, out: &mut UdfOutput) -> Result<()> {
         for word in words(record.value_str()?) {
-            out.push(Record::keyed(word.clone(), word));
+            out.emit(RecordRef::keyed(word.as_bytes(), word.as_bytes()));
         }
         Ok(())
     }

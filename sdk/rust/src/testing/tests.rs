@@ -526,15 +526,17 @@ impl Udf for Split {
         })
     }
 
-    fn transform(&mut self, record: Record, out: &mut Vec<Record>) -> Result<()> {
+    fn transform(&mut self, record: RecordRef<'_>, out: &mut UdfOutput) -> Result<()> {
         let text = record.value_str()?;
         if text.is_empty() {
             crate::log::debug!("empty record");
         }
         for word in text.split(self.separator).filter(|w| !w.is_empty()) {
-            out.push(Record::new(word));
+            out.emit(&Record::new(word));
         }
-        out.extend(record.key.map(|k| Record::new(k).with_timestamp(0)));
+        if let Some(k) = record.key {
+            out.emit(RecordRef::new(k).with_timestamp(0));
+        }
         Ok(())
     }
 }
@@ -568,21 +570,26 @@ fn udfs_map_each_record_to_any_number_of_records() {
 }
 
 #[test]
-fn udf_outputs_keep_their_bytes_when_buffers_are_reused() {
+fn udf_outputs_of_every_size_keep_their_bytes_and_order() {
     /// Emits the record, its value doubled under a longer key, and a
-    /// keyless empty record: buffers of every size come back for reuse.
+    /// keyless empty record: outputs of every size, borrowed and owned.
     struct Fan;
     impl Udf for Fan {
         type Config = ();
         fn open(_: ()) -> Result<Self> {
             Ok(Fan)
         }
-        fn transform(&mut self, record: Record, out: &mut Vec<Record>) -> Result<()> {
-            let doubled = [record.value.as_slice(), &record.value].concat();
+        fn transform(&mut self, record: RecordRef<'_>, out: &mut UdfOutput) -> Result<()> {
+            let doubled = record.value.repeat(2);
             let key = format!("{}-long-key", record.key_str()?.unwrap_or("-"));
-            out.push(record);
-            out.push(Record::keyed(key, doubled));
-            out.push(Record::new(Vec::new()));
+            assert_eq!(out.len() % 3, 0);
+            out.emit(record);
+            out.emit(RecordRef {
+                key: Some(key.as_bytes()),
+                value: &doubled,
+                ..record
+            });
+            out.emit(&Record::new(Vec::new()));
             Ok(())
         }
     }

@@ -17,8 +17,8 @@ use crate::{Record, Result, Udf, runtime};
 /// impl Udf for Upper {
 ///     type Config = ();
 ///     fn open(_: ()) -> Result<Self> { Ok(Upper) }
-///     fn transform(&mut self, r: Record, out: &mut Vec<Record>) -> Result<()> {
-///         out.push(Record::new(r.value_str()?.to_uppercase()));
+///     fn transform(&mut self, r: RecordRef<'_>, out: &mut UdfOutput) -> Result<()> {
+///         out.emit(RecordRef::new(r.value_str()?.to_uppercase().as_bytes()));
 ///         Ok(())
 ///     }
 /// }
