@@ -1,7 +1,7 @@
 //! A deterministic generator source for tests and benchmarks.
 
 use weir_spec::{GeneratedValue, GeneratorSpec};
-use weir_types::Record;
+use weir_types::{PackedBatch, Record};
 
 use crate::pacer::Pacer;
 use crate::{ConnectorError, Result, Source, SourcePoll, SourcePosition};
@@ -61,18 +61,40 @@ impl GeneratorSource {
         })
     }
 
-    fn record(&self, i: u64, key: u64) -> Record {
-        let mut digits = itoa::Buffer::new();
-        let key = digits.format(key).as_bytes().to_vec();
-        let value = match self.value {
-            GeneratedValue::Text => digits.format(i).as_bytes().to_vec(),
-            GeneratedValue::U64Le => i.to_le_bytes().to_vec(),
-        };
-        Record {
-            key: Some(key),
-            value,
-            timestamp: Some(self.start_ms.saturating_add_unsigned(i)),
+    /// Generates up to `max` records, handing each one's key, value and
+    /// timestamp to `emit`.
+    fn generate(&mut self, max: usize, mut emit: impl FnMut(&[u8], &[u8], i64)) -> SourcePoll {
+        if self.next >= self.end {
+            return SourcePoll::Finished;
         }
+        let remaining = (self.end - self.next).div_ceil(self.parallelism);
+        let mut n = remaining.min(max.max(1) as u64);
+        if let Some(pacer) = &mut self.pacer {
+            n = pacer.allow(n);
+            if n == 0 {
+                return SourcePoll::Idle;
+            }
+        }
+        let (mut key_digits, mut value_digits) = (itoa::Buffer::new(), itoa::Buffer::new());
+        for _ in 0..n {
+            let i = self.next;
+            let key = key_digits.format(self.next_key).as_bytes();
+            let le;
+            let value = match self.value {
+                GeneratedValue::Text => value_digits.format(i).as_bytes(),
+                GeneratedValue::U64Le => {
+                    le = i.to_le_bytes();
+                    &le
+                }
+            };
+            emit(key, value, self.start_ms.saturating_add_unsigned(i));
+            self.next = self.next.saturating_add(self.parallelism);
+            self.next_key += self.key_step;
+            if self.next_key >= self.keys {
+                self.next_key -= self.keys;
+            }
+        }
+        SourcePoll::Records
     }
 
     fn seek_error(&self, pos: &SourcePosition, message: String) -> ConnectorError {
@@ -86,28 +108,23 @@ impl GeneratorSource {
 
 impl Source for GeneratorSource {
     fn poll(&mut self, max: usize, out: &mut Vec<Record>) -> Result<SourcePoll> {
-        if self.next >= self.end {
-            return Ok(SourcePoll::Finished);
-        }
-        let remaining = (self.end - self.next).div_ceil(self.parallelism);
-        let mut n = remaining.min(max.max(1) as u64);
-        if let Some(pacer) = &mut self.pacer {
-            n = pacer.allow(n);
-            if n == 0 {
-                return Ok(SourcePoll::Idle);
-            }
-        }
-        let n = n as usize;
-        out.reserve(n);
-        for _ in 0..n {
-            out.push(self.record(self.next, self.next_key));
-            self.next = self.next.saturating_add(self.parallelism);
-            self.next_key += self.key_step;
-            if self.next_key >= self.keys {
-                self.next_key -= self.keys;
-            }
-        }
-        Ok(SourcePoll::Records)
+        Ok(self.generate(max, |key, value, timestamp| {
+            out.push(Record {
+                key: Some(key.to_vec()),
+                value: value.to_vec(),
+                timestamp: Some(timestamp),
+            })
+        }))
+    }
+
+    fn packs(&self) -> bool {
+        true
+    }
+
+    fn poll_packed(&mut self, max: usize, out: &mut PackedBatch) -> Result<SourcePoll> {
+        Ok(self.generate(max, |key, value, timestamp| {
+            out.push(Some(key), value, Some(timestamp))
+        }))
     }
 
     fn position(&self) -> SourcePosition {
@@ -206,6 +223,20 @@ mod tests {
         let mut a = GeneratorSource::new("gen", &spec, 1, 3).unwrap();
         let mut b = GeneratorSource::new("gen", &spec, 1, 3).unwrap();
         assert_eq!(drain(&mut a, 1), drain(&mut b, 1_000));
+    }
+
+    #[test]
+    fn packed_polls_make_the_same_records() {
+        for value in [GeneratedValue::Text, GeneratedValue::U64Le] {
+            let spec = spec(Some(500), 13, value);
+            let mut records = GeneratorSource::new("gen", &spec, 2, 3).unwrap();
+            let mut packed = GeneratorSource::new("gen", &spec, 2, 3).unwrap();
+            assert!(packed.packs());
+            let mut batch = PackedBatch::default();
+            while packed.poll_packed(64, &mut batch).unwrap() == SourcePoll::Records {}
+            assert_eq!(batch.to_records(), drain(&mut records, 64), "{value:?}");
+            assert_eq!(packed.position(), records.position());
+        }
     }
 
     #[test]

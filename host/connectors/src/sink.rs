@@ -15,7 +15,7 @@ pub use discard::DiscardSink;
 pub use file::FileSink;
 pub use stdout::StdoutSink;
 
-use weir_types::Record;
+use weir_types::{PackedBatch, Record};
 
 use crate::Result;
 
@@ -47,6 +47,19 @@ impl SinkPrecommit {
 pub trait Sink: Send {
     /// Writes `records` in order.
     fn write(&mut self, records: &[Record]) -> Result<()>;
+
+    /// Whether [`write_packed`](Sink::write_packed) writes a packed batch
+    /// without making owned records of it first, so a chain with packed
+    /// UDFs before the sink hands it their output as it is.
+    fn takes_packed(&self) -> bool {
+        false
+    }
+
+    /// [`write`](Sink::write) of a packed batch. By default decodes it and
+    /// writes the records.
+    fn write_packed(&mut self, batch: &PackedBatch) -> Result<()> {
+        self.write(&batch.to_records())
+    }
 
     /// Pushes everything written so far to the output.
     fn flush(&mut self) -> Result<()>;

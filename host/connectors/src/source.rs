@@ -3,7 +3,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use weir_types::{Element, Millis, Record};
+use weir_types::{Element, Millis, PackedBatch, Record};
 
 use crate::Result;
 
@@ -15,6 +15,24 @@ use crate::Result;
 pub trait Source: Send {
     /// Appends up to `max` records to `out` (a `max` of 0 is taken as 1).
     fn poll(&mut self, max: usize, out: &mut Vec<Record>) -> Result<SourcePoll>;
+
+    /// Whether [`poll_packed`](Source::poll_packed) packs records as it
+    /// makes them (the generator), so a chain that takes packed batches
+    /// (packed UDFs first) is better fed by it than by `poll`.
+    fn packs(&self) -> bool {
+        false
+    }
+
+    /// [`poll`](Source::poll), appending to a packed batch instead. By
+    /// default polls owned records and packs them.
+    fn poll_packed(&mut self, max: usize, out: &mut PackedBatch) -> Result<SourcePoll> {
+        let mut records = Vec::new();
+        let polled = self.poll(max, &mut records)?;
+        for r in &records {
+            out.push(r.key.as_deref(), &r.value, r.timestamp);
+        }
+        Ok(polled)
+    }
 
     /// Where the next poll continues: everything before it has been returned.
     fn position(&self) -> SourcePosition;

@@ -81,12 +81,19 @@ impl WatermarkGenerator {
     /// Takes a batch the source produced; returns the new watermark when it
     /// advanced. A non-empty batch also makes an idle subtask active again.
     pub fn on_batch(&mut self, records: &[Record]) -> Option<Millis> {
-        if records.is_empty() {
+        let max_ts = records.iter().filter_map(|r| r.timestamp).max();
+        self.on_summary(records.len(), max_ts)
+    }
+
+    /// [`on_batch`](Self::on_batch) of a batch known by its length and its
+    /// largest timestamp (a packed batch, say).
+    pub fn on_summary(&mut self, len: usize, max_timestamp: Option<Millis>) -> Option<Millis> {
+        if len == 0 {
             return None;
         }
         self.active_since_check = true;
         self.idle = false;
-        let max_ts = records.iter().filter_map(|r| r.timestamp).max()?;
+        let max_ts = max_timestamp?;
         let candidate = max_ts
             .saturating_sub(self.out_of_orderness)
             .saturating_sub(1);

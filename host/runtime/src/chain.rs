@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use weir_types::{Barrier, Element, Millis, Record, packed};
+use weir_types::{Barrier, Element, Millis, PackedBatch, Record};
 use weir_wasm::OperatorOutput;
 
 use crate::capture::Captured;
@@ -36,11 +36,8 @@ impl Chain {
             if batch.is_empty() {
                 return Ok(());
             }
-            let run = self.packed_run(i);
-            if run >= 2 {
-                batch = self.through_packed(i, run, &batch)?;
-                i += run;
-                continue;
+            if self.nodes[i].1.packed_udf().is_some() {
+                return self.push_packed(i, PackedBatch::from_records(&batch));
             }
             let (_, node, counters) = &mut self.nodes[i];
             counters.add_in(batch.len());
@@ -58,36 +55,51 @@ impl Chain {
         })
     }
 
-    /// How many packed udfs follow each other from node `from` on.
-    fn packed_run(&mut self, from: usize) -> usize {
-        let mut run = 0;
-        for (_, node, _) in &mut self.nodes[from..] {
-            if node.packed_udf().is_none() {
-                break;
-            }
-            run += 1;
-        }
-        run
+    /// Whether the first node takes packed batches as they are (a packed
+    /// udf, or a sink that writes them without decoding), so a source that
+    /// packs should hand it packed batches.
+    pub(crate) fn head_takes_packed(&mut self) -> bool {
+        self.nodes
+            .first_mut()
+            .is_some_and(|(_, node, _)| node.takes_packed() || node.packed_udf().is_some())
     }
 
-    /// Runs `batch` through the `run` packed udfs from node `from` on,
-    /// packed once on the way in and decoded once on the way out: between
-    /// them a batch stays packed (each udf's output is checked, not
-    /// decoded).
-    fn through_packed(&mut self, from: usize, run: usize, batch: &[Record]) -> Result<Vec<Record>> {
-        let mut bytes = Vec::new();
-        packed::push_records(&mut bytes, batch);
-        let mut count = batch.len();
-        for (_, node, counters) in &mut self.nodes[from..from + run] {
-            if count == 0 {
-                return Ok(Vec::new());
+    /// Feeds a packed batch into node `from`: through the packed udfs from
+    /// there on (one udf's output goes to the next checked, not decoded),
+    /// then into a node that takes it packed, else decoded once. Records
+    /// [`push_records`](Chain::push_records) sends to a packed udf are
+    /// packed once and come here.
+    pub(crate) fn push_packed(&mut self, from: usize, batch: PackedBatch) -> Result<()> {
+        let mut batch = batch;
+        let mut i = from;
+        while i < self.nodes.len() && !batch.is_empty() {
+            let (_, node, counters) = &mut self.nodes[i];
+            if let Some(udf) = node.packed_udf() {
+                counters.add_in(batch.len());
+                batch = udf.transform_packed(&batch)?;
+                counters.add_out(batch.len());
+                i += 1;
+                continue;
             }
-            let udf = node.packed_udf().expect("a packed run holds packed udfs");
-            counters.add_in(count);
-            (bytes, count) = udf.transform_packed(std::mem::take(&mut bytes))?;
-            counters.add_out(count);
+            if !node.takes_packed() {
+                return self.push_records(i, batch.to_records());
+            }
+            counters.add_in(batch.len());
+            let out = node.process_packed(batch)?;
+            counters.add_out(out.main.len() + out.side.iter().map(|s| s.1.len()).sum::<usize>());
+            return if i + 1 == self.nodes.len() {
+                self.emit(out)
+            } else {
+                self.push_records(i + 1, out.main)
+            };
         }
-        Ok(packed::to_records(&bytes).expect("checked by the udf that returned it"))
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.emit(OperatorOutput {
+            main: batch.to_records(),
+            side: Vec::new(),
+        })
     }
 
     fn emit(&mut self, out: OperatorOutput) -> Result<()> {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use weir_connectors::{FINAL_CHECKPOINT, Sink};
 use weir_state::SnapshotKind;
-use weir_types::{Barrier, Millis, Record};
+use weir_types::{Barrier, Millis, PackedBatch, Record};
 use weir_wasm::{OperatorInstance, OperatorMetrics, OperatorOutput, UdfInstance};
 
 use crate::capture::NodeCapture;
@@ -63,6 +63,16 @@ pub(crate) trait ChainNode: Send {
     /// previous packed udf's output without decoding it.
     fn packed_udf(&mut self) -> Option<&mut UdfInstance> {
         None
+    }
+    /// Whether [`process_packed`](ChainNode::process_packed) takes a packed
+    /// batch without decoding it (a sink that can).
+    fn takes_packed(&self) -> bool {
+        false
+    }
+    /// [`process`](ChainNode::process) of a packed batch; by default decodes
+    /// it.
+    fn process_packed(&mut self, batch: PackedBatch) -> Result<OperatorOutput> {
+        self.process(batch.to_records())
     }
 }
 
@@ -158,6 +168,13 @@ impl SinkNode {
 impl ChainNode for SinkNode {
     fn process(&mut self, batch: Vec<Record>) -> Result<OperatorOutput> {
         self.sink.write(&batch).map_err(|e| self.err(e))?;
+        Ok(OperatorOutput::default())
+    }
+    fn takes_packed(&self) -> bool {
+        self.sink.takes_packed()
+    }
+    fn process_packed(&mut self, batch: PackedBatch) -> Result<OperatorOutput> {
+        self.sink.write_packed(&batch).map_err(|e| self.err(e))?;
         Ok(OperatorOutput::default())
     }
     fn close(&mut self) -> Result<OperatorOutput> {

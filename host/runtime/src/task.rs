@@ -8,7 +8,7 @@ use std::time::Duration;
 use crossbeam_channel::Receiver;
 use weir_connectors::{Source, SourcePoll, SourcePosition, WatermarkGenerator};
 use weir_spec::{LoadedSpec, NodeRef};
-use weir_types::{Barrier, Element, key_group_range};
+use weir_types::{Barrier, Element, Millis, PackedBatch, Record, key_group_range};
 use weir_wasm::{
     InstanceSetup, Module, OperatorInstance, SandboxLimits, TaskInfo, UdfInstance, WorldKind,
 };
@@ -402,18 +402,31 @@ fn run_source(
                 return Ok(ending);
             }
         }
-        let mut batch = Vec::with_capacity(batch_size);
-        let polled = source.poll(batch_size, &mut batch).map_err(err)?;
+        // Packed batches when both ends can: the source packs as it reads,
+        // and the chain starts with a packed udf or a sink that takes them.
+        let (polled, batch) = if source.packs() && chain.head_takes_packed() {
+            let mut batch = PackedBatch::with_capacity(batch_size * PACKED_RECORD_GUESS);
+            let polled = source.poll_packed(batch_size, &mut batch).map_err(err)?;
+            (polled, Polled::Packed(batch))
+        } else {
+            let mut batch = Vec::with_capacity(batch_size);
+            let polled = source.poll(batch_size, &mut batch).map_err(err)?;
+            (polled, Polled::Records(batch))
+        };
         match polled {
             SourcePoll::Records => {
-                counters.add_in(batch.len());
-                counters.add_out(batch.len());
+                let len = batch.len();
+                counters.add_in(len);
+                counters.add_out(len);
                 let wm = if own_watermarks {
                     None
                 } else {
-                    watermarks.on_batch(&batch)
+                    watermarks.on_summary(len, batch.max_timestamp())
                 };
-                chain.push_records(0, batch)?;
+                match batch {
+                    Polled::Records(records) => chain.push_records(0, records)?,
+                    Polled::Packed(packed) => chain.push_packed(0, packed)?,
+                }
                 if let Some(wm) = wm {
                     chain.push_watermark(wm)?;
                 }
@@ -459,6 +472,32 @@ fn run_source(
     }
     chain.finish()?;
     Ok(Ending::Finished)
+}
+
+/// Bytes reserved per record of a packed batch a source fills (it grows as
+/// needed).
+const PACKED_RECORD_GUESS: usize = 32;
+
+/// A batch a source returned, as it returned it.
+enum Polled {
+    Records(Vec<Record>),
+    Packed(PackedBatch),
+}
+
+impl Polled {
+    fn len(&self) -> usize {
+        match self {
+            Polled::Records(r) => r.len(),
+            Polled::Packed(p) => p.len(),
+        }
+    }
+
+    fn max_timestamp(&self) -> Option<Millis> {
+        match self {
+            Polled::Records(r) => r.iter().filter_map(|r| r.timestamp).max(),
+            Polled::Packed(p) => p.max_timestamp(),
+        }
+    }
 }
 
 fn run_inputs(

@@ -3,12 +3,14 @@
 mod element;
 mod keygroup;
 pub mod packed;
+mod packed_batch;
 mod record;
 pub mod state_ops;
 mod wire;
 
 pub use element::{Barrier, Element};
 pub use keygroup::{KeyGroupRange, assign_to_subtask, key_group_for, key_group_range};
+pub use packed_batch::PackedBatch;
 pub use record::Record;
 
 /// Event time or processing time in milliseconds since the Unix epoch.

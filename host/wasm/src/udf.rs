@@ -1,6 +1,6 @@
 use wasmtime::Store;
-use weir_types::Record;
 use weir_types::packed;
+use weir_types::{PackedBatch, Record};
 use weir_world::operator::weir::operator::types as wit;
 use weir_world::packed_udf::Udf as PackedUdf;
 use weir_world::udf::Udf;
@@ -87,31 +87,25 @@ impl UdfInstance {
         matches!(self.inner, Inner::Packed(..))
     }
 
-    /// [`UdfInstance::transform`] of a batch already packed
-    /// (`weir_types::packed`): returns the output packed, checked (a
-    /// malformed batch or one over the output cap fails the call and poisons
-    /// the instance) but not decoded, and how many records it holds.
+    /// [`UdfInstance::transform`] of a batch already packed: returns the
+    /// output packed, checked (a malformed batch or one over the output cap
+    /// fails the call and poisons the instance) but not decoded.
     ///
     /// # Panics
     /// If the guest is not packed ([`UdfInstance::is_packed`]).
-    pub fn transform_packed(&mut self, batch: Vec<u8>) -> Result<(Vec<u8>, usize)> {
+    pub fn transform_packed(&mut self, batch: &PackedBatch) -> Result<PackedBatch> {
         let Inner::Packed(sandbox, _) = &mut self.inner else {
             panic!("transform_packed on a guest of weir:operator@0.1.0");
         };
         if batch.is_empty() {
-            return Ok((Vec::new(), 0));
+            return Ok(PackedBatch::default());
         }
         let out = call(sandbox, CallKind::Process, |b, s| {
-            b.call_transform(s, &batch)
+            b.call_transform(s, batch.as_vec())
         })?;
-        let (mut count, mut bytes) = (0, 0u64);
-        for record in packed::records(&out) {
-            let record = record.map_err(|e| malformed(sandbox, e))?;
-            count += 1;
-            bytes += (record.key.map_or(0, <[u8]>::len) + record.value.len()) as u64;
-        }
-        check_output(sandbox, bytes)?;
-        Ok((out, count))
+        let out = PackedBatch::parse(out).map_err(|e| malformed(sandbox, e))?;
+        check_output(sandbox, out.payload_bytes())?;
+        Ok(out)
     }
 }
 

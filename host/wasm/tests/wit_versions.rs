@@ -183,21 +183,21 @@ fn state_batches_apply_in_order_and_stop_at_the_first_bad_operation() {
 
 #[test]
 fn packed_batches_pass_through_checked_but_not_decoded() {
-    let batch = records(100);
-    let mut bytes = Vec::new();
-    weir_types::packed::push_records(&mut bytes, &batch);
+    let batch = weir_types::PackedBatch::from_records(&records(100));
 
     let mut echo = hostile("echo", 1 << 20);
     assert!(echo.is_packed());
-    let (out, count) = echo.transform_packed(bytes.clone()).unwrap();
-    assert_eq!((out, count), (bytes.clone(), 100));
-    assert_eq!(echo.transform_packed(Vec::new()).unwrap(), (Vec::new(), 0));
+    let out = echo.transform_packed(&batch).unwrap();
+    assert_eq!(out, batch);
+    assert_eq!(out.len(), 100);
+    let empty = weir_types::PackedBatch::default();
+    assert_eq!(echo.transform_packed(&empty).unwrap(), empty);
 
     // The same checks as `transform`: a malformed output and one over the
     // cap fail the call and poison the instance.
     let mut truncated = hostile("truncated", 1 << 20);
     let cause = trap(
-        truncated.transform_packed(bytes.clone()),
+        truncated.transform_packed(&batch),
         "packed",
         CallKind::Process,
     );
@@ -207,7 +207,7 @@ fn packed_batches_pass_through_checked_but_not_decoded() {
     );
     assert_poisoned(truncated.transform(records(1)), "packed");
     let mut big = hostile("big", 64 << 10);
-    let cause = trap(big.transform_packed(bytes), "packed", CallKind::Process);
+    let cause = trap(big.transform_packed(&batch), "packed", CallKind::Process);
     assert!(
         matches!(cause, TrapCause::OutputLimit { limit } if limit == 64 << 10),
         "{cause:?}"

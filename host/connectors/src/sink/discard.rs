@@ -1,6 +1,6 @@
 //! A sink that counts records and drops them.
 
-use weir_types::Record;
+use weir_types::{PackedBatch, Record};
 
 use super::Sink;
 use crate::{ConnectorError, Result};
@@ -28,18 +28,30 @@ impl DiscardSink {
     pub fn records(&self) -> u64 {
         self.records
     }
-}
 
-impl Sink for DiscardSink {
-    fn write(&mut self, records: &[Record]) -> Result<()> {
+    fn count(&mut self, records: usize) -> Result<()> {
         if self.closed {
             return Err(ConnectorError::SinkClosed {
                 id: self.id.clone(),
                 target: "discard".to_owned(),
             });
         }
-        self.records += records.len() as u64;
+        self.records += records as u64;
         Ok(())
+    }
+}
+
+impl Sink for DiscardSink {
+    fn write(&mut self, records: &[Record]) -> Result<()> {
+        self.count(records.len())
+    }
+
+    fn takes_packed(&self) -> bool {
+        true
+    }
+
+    fn write_packed(&mut self, batch: &PackedBatch) -> Result<()> {
+        self.count(batch.len())
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -61,12 +73,15 @@ mod tests {
         let mut sink = DiscardSink::new("drop");
         sink.write(&[Record::new("a"), Record::new("b")]).unwrap();
         sink.write(&[]).unwrap();
+        assert!(sink.takes_packed());
+        sink.write_packed(&PackedBatch::from_records(&[Record::new("d")]))
+            .unwrap();
         sink.flush().unwrap();
-        assert_eq!(sink.records(), 2);
+        assert_eq!(sink.records(), 3);
         sink.close().unwrap();
         sink.close().unwrap();
         let err = sink.write(&[Record::new("c")]).unwrap_err();
         assert_eq!(err.to_string(), "sink drop: write to discard after close");
-        assert_eq!(sink.records(), 2);
+        assert_eq!(sink.records(), 3);
     }
 }
