@@ -5,6 +5,7 @@ mod keygroup;
 pub mod packed;
 mod packed_batch;
 mod record;
+pub mod short_value;
 pub mod state_ops;
 mod wire;
 

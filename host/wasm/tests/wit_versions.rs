@@ -156,12 +156,12 @@ fn state_batches_apply_in_order_and_stop_at_the_first_bad_operation() {
     assert_eq!(
         results[..5],
         [
-            "Ok(Some(Ok(\"one\")))",
-            "Ok(None)",
-            "Ok(Some(Ok(\"one\")))",
+            "Ok(Short(Ok(\"one\"), zero-padded: true))",
+            "Ok(Nothing)",
+            "Ok(Short(Ok(\"one\"), zero-padded: true))",
             "Err(1, Error::InvalidArgument(\"malformed state batch at byte 12: the state id runs past the end\"))",
             // The write before the broken operation was applied.
-            "Ok(Some(Ok(\"two\")))",
+            "Ok(Short(Ok(\"two\"), zero-padded: true))",
         ]
     );
     assert!(
@@ -174,7 +174,8 @@ fn state_batches_apply_in_order_and_stop_at_the_first_bad_operation() {
         [
             "Err(0, Error::InvalidArgument(\"set-current(77): no such element in the batch being handled\"))",
             "Err(0, Error::InvalidArgument(\"malformed state batch at byte 0: unknown operation\"))",
-            "Ok(None)",
+            "Ok(Nothing)",
+            "Ok(Long(Ok(\"seventeen bytes!!\")))",
             "Err(1, Error::InvalidArgument(\"a read must be the last operation of a state batch\"))",
         ]
     );

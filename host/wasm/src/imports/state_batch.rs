@@ -2,14 +2,15 @@
 //! of `state`, `timers` and `context.set-current`, many in one host call.
 
 use weir_state::{StateId, TimeDomain};
+use weir_types::short_value;
 use weir_types::state_ops::{self, StateOp};
 use weir_world::operator::weir::operator::types::Error;
-use weir_world::packed_operator::weir::operator0_2_0::state_batch::{BatchError, Host};
+use weir_world::packed_operator::weir::operator0_2_0::state_batch::{BatchError, Found, Host};
 
 use crate::host::HostState;
 
 impl Host for HostState {
-    fn apply(&mut self, ops: Vec<u8>) -> wasmtime::Result<Result<Option<Vec<u8>>, BatchError>> {
+    fn apply(&mut self, ops: Vec<u8>) -> wasmtime::Result<Result<Found, BatchError>> {
         // What the read found, once there was one: it must be the last op.
         let mut read: Option<Option<Vec<u8>>> = None;
         for (index, op) in state_ops::ops(&ops).enumerate() {
@@ -66,6 +67,17 @@ impl Host for HostState {
                 return stop(error);
             }
         }
-        Ok(Ok(read.flatten()))
+        Ok(Ok(found(read.flatten())))
+    }
+}
+
+/// A read's value as `apply` returns it: inline when short.
+fn found(value: Option<Vec<u8>>) -> Found {
+    match value {
+        None => Found::Nothing,
+        Some(v) => match short_value::encode(&v) {
+            Some(inline) => Found::Short(inline),
+            None => Found::Long(v),
+        },
     }
 }

@@ -13,9 +13,11 @@
 
 use std::cell::RefCell;
 
+use weir_types::short_value::ShortValue;
 use weir_types::state_ops::{self, StateOp};
 
-use super::wasm::bindings::state_batch;
+use super::StateBytes;
+use super::wasm::bindings::state_batch::{self, Found};
 use crate::HostError;
 
 /// Buffered operations are sent once they pass this many bytes, so a long
@@ -44,10 +46,20 @@ impl Pending {
 
     /// Sends the buffered operations and returns what a read at their end
     /// found; the buffer is empty afterwards whatever the outcome.
-    fn send(&mut self) -> Result<Option<Vec<u8>>, HostError> {
-        let reads = state_batch::apply(&self.ops);
+    fn send(&mut self) -> Result<Option<StateBytes>, HostError> {
+        let found = state_batch::apply(&self.ops);
         self.ops.clear();
-        reads.map_err(|e| e.error.into())
+        match found.map_err(|e| HostError::from(e.error))? {
+            Found::Nothing => Ok(None),
+            Found::Short((len, low, high)) => ShortValue::decode(len, low, high)
+                .map(|v| Some(StateBytes::Short(v)))
+                .ok_or_else(|| {
+                    HostError::InvalidArgument(format!(
+                        "the host returned a short state value of {len} bytes (at most 16)"
+                    ))
+                }),
+            Found::Long(bytes) => Ok(Some(StateBytes::Long(bytes))),
+        }
     }
 }
 
@@ -69,7 +81,7 @@ pub(crate) fn write(op: StateOp<'_>) -> Result<(), HostError> {
 
 /// Sends the buffered writes with one read (the last operation of a batch)
 /// and returns what it found.
-pub(crate) fn read(op: StateOp<'_>) -> Result<Option<Vec<u8>>, HostError> {
+pub(crate) fn read(op: StateOp<'_>) -> Result<Option<StateBytes>, HostError> {
     debug_assert!(op.is_read());
     PENDING.with_borrow_mut(|p| {
         p.push(op);

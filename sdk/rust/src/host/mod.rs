@@ -17,6 +17,25 @@ pub enum StateKind {
 /// The entries of one map state: encoded map keys and values.
 pub(crate) type MapEntries = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// A state value read from the host: a short one inline, without an
+/// allocation (as WIT 0.2.0's `state-batch` returns it). Derefs to its
+/// bytes.
+pub(crate) enum StateBytes {
+    Short(weir_types::short_value::ShortValue),
+    Long(Vec<u8>),
+}
+
+impl std::ops::Deref for StateBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            StateBytes::Short(v) => v,
+            StateBytes::Long(v) => v,
+        }
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 mod batch;
 

@@ -38,7 +38,7 @@ pub mod bindings {
 use self::bindings::types as wit;
 use self::bindings::{context, log, metrics, output, state};
 
-use crate::host::{MapEntries, StateKind};
+use crate::host::{MapEntries, StateBytes, StateKind};
 use crate::{Error, HostError, Record, TaskInfo};
 
 impl From<wit::Error> for HostError {
@@ -95,7 +95,7 @@ pub(crate) mod sys {
         batch::write(StateOp::Clear(id))
     }
 
-    pub(crate) fn value_get(id: u32) -> Result<Option<Vec<u8>>, HostError> {
+    pub(crate) fn value_get(id: u32) -> Result<Option<StateBytes>, HostError> {
         batch::read(StateOp::ValueGet(id))
     }
 
@@ -103,7 +103,7 @@ pub(crate) mod sys {
         batch::write(StateOp::ValueSet(id, value))
     }
 
-    pub(crate) fn map_get(id: u32, map_key: &[u8]) -> Result<Option<Vec<u8>>, HostError> {
+    pub(crate) fn map_get(id: u32, map_key: &[u8]) -> Result<Option<StateBytes>, HostError> {
         batch::read(StateOp::MapGet(id, map_key))
     }
 

@@ -106,6 +106,12 @@ fn state_batches() -> Vec<u8> {
     ops.extend_from_slice(&100i64.to_le_bytes());
     batches.push(ops);
 
+    // A value over 16 bytes comes back as a list.
+    let mut ops = Vec::new();
+    op(&mut ops, 3, id, &[b"seventeen bytes!!"]);
+    op(&mut ops, 2, id, &[]);
+    batches.push(ops);
+
     // A read before a write: refused, the read not done.
     let mut ops = Vec::new();
     op(&mut ops, 2, id, &[]);
@@ -115,7 +121,18 @@ fn state_batches() -> Vec<u8> {
     let mut out = Vec::new();
     for ops in batches {
         let text = match state_batch::apply(&ops) {
-            Ok(read) => format!("Ok({:?})", read.map(String::from_utf8)),
+            Ok(state_batch::Found::Nothing) => "Ok(Nothing)".to_owned(),
+            Ok(state_batch::Found::Short((len, low, high))) => {
+                let mut bytes = low.to_le_bytes().to_vec();
+                bytes.extend_from_slice(&high.to_le_bytes());
+                let tail = bytes.split_off(usize::from(len).min(16));
+                let padded = tail.iter().all(|&b| b == 0);
+                format!(
+                    "Ok(Short({:?}, zero-padded: {padded}))",
+                    String::from_utf8(bytes)
+                )
+            }
+            Ok(state_batch::Found::Long(v)) => format!("Ok(Long({:?}))", String::from_utf8(v)),
             Err(e) => format!("Err({}, {:?})", e.index, e.error),
         };
         out.push(0);

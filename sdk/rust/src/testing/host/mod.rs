@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use crate::host::{MapEntries, StateKind};
+use crate::host::{MapEntries, StateBytes, StateKind};
 use crate::log::Level;
 use crate::{HostError, Record, TaskInfo, TimeDomain, Timer};
 

@@ -21,12 +21,12 @@ pub(crate) fn state_clear(id: u32) -> Result<(), HostError> {
     })
 }
 
-pub(crate) fn value_get(id: u32) -> Result<Option<Vec<u8>>, HostError> {
+pub(crate) fn value_get(id: u32) -> Result<Option<StateBytes>, HostError> {
     with(|h| {
         let now = h.processing_time;
         let (ttl, slot) = h.slot(id, StateKind::Value)?;
         Ok(match slot {
-            Some(Slot::Value(s)) if live_at(now, ttl, s) => Some(s.bytes.clone()),
+            Some(Slot::Value(s)) if live_at(now, ttl, s) => Some(state_bytes(&s.bytes)),
             _ => None,
         })
     })
@@ -39,7 +39,7 @@ pub(crate) fn value_set(id: u32, value: &[u8]) -> Result<(), HostError> {
     })
 }
 
-pub(crate) fn map_get(id: u32, map_key: &[u8]) -> Result<Option<Vec<u8>>, HostError> {
+pub(crate) fn map_get(id: u32, map_key: &[u8]) -> Result<Option<StateBytes>, HostError> {
     with(|h| {
         let now = h.processing_time;
         let (ttl, slot) = h.slot(id, StateKind::Map)?;
@@ -47,7 +47,7 @@ pub(crate) fn map_get(id: u32, map_key: &[u8]) -> Result<Option<Vec<u8>>, HostEr
             Some(Slot::Map(m)) => m
                 .get(map_key)
                 .filter(|s| live_at(now, ttl, s))
-                .map(|s| s.bytes.clone()),
+                .map(|s| state_bytes(&s.bytes)),
             _ => None,
         })
     })
@@ -243,4 +243,16 @@ pub(crate) fn gauge_set(name: &str, value: f64) {
 
 pub(crate) fn histogram_record(name: &str, value: f64) {
     try_with(|h| h.histograms.entry(name.to_owned()).or_default().push(value));
+}
+
+/// A value as the Wasm host returns it: inline when short, so native tests
+/// run the SDK's decoding of both forms.
+fn state_bytes(bytes: &[u8]) -> StateBytes {
+    use weir_types::short_value::{self, ShortValue};
+    match short_value::encode(bytes) {
+        Some((len, low, high)) => StateBytes::Short(
+            ShortValue::decode(len, low, high).expect("encode gives a valid inline form"),
+        ),
+        None => StateBytes::Long(bytes.to_vec()),
+    }
 }
