@@ -8,7 +8,7 @@ use std::time::Duration;
 use crossbeam_channel::Receiver;
 use weir_connectors::{Source, SourcePoll, SourcePosition, WatermarkGenerator};
 use weir_spec::{LoadedSpec, NodeRef};
-use weir_types::{Barrier, Element, Millis, PackedBatch, Record, key_group_range};
+use weir_types::{Barrier, Element, PackedBatch, Record, key_group_range};
 use weir_wasm::{
     InstanceSetup, Module, OperatorInstance, SandboxLimits, TaskInfo, UdfInstance, WorldKind,
 };
@@ -418,10 +418,10 @@ fn run_source(
                 let len = batch.len();
                 counters.add_in(len);
                 counters.add_out(len);
-                let wm = if own_watermarks {
-                    None
-                } else {
-                    watermarks.on_summary(len, batch.max_timestamp())
+                let wm = match &batch {
+                    _ if own_watermarks => None,
+                    Polled::Records(records) => watermarks.on_batch(records),
+                    Polled::Packed(packed) => watermarks.on_summary(len, packed.max_timestamp()),
                 };
                 match batch {
                     Polled::Records(records) => chain.push_records(0, records)?,
@@ -489,13 +489,6 @@ impl Polled {
         match self {
             Polled::Records(r) => r.len(),
             Polled::Packed(p) => p.len(),
-        }
-    }
-
-    fn max_timestamp(&self) -> Option<Millis> {
-        match self {
-            Polled::Records(r) => r.iter().filter_map(|r| r.timestamp).max(),
-            Polled::Packed(p) => p.max_timestamp(),
         }
     }
 }
