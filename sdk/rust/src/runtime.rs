@@ -173,6 +173,42 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_udf_batch_fails_at_its_first_bad_record() {
+        /// Passes records on, counting them.
+        struct Pass(usize);
+        impl Udf for Pass {
+            type Config = ();
+            fn open(_: ()) -> Result<Self> {
+                Ok(Pass(0))
+            }
+            fn transform(
+                &mut self,
+                record: crate::RecordRef<'_>,
+                out: &mut UdfOutput,
+            ) -> Result<()> {
+                self.0 += 1;
+                out.emit(record);
+                Ok(())
+            }
+        }
+
+        let good = pack(&[Record::new("a"), Record::keyed("k", "b").with_timestamp(4)]);
+        let mut udf = Pass(0);
+        let out = udf_transform_packed(&mut udf, &good).unwrap();
+        assert_eq!(out, good, "passed on unchanged");
+
+        let mut bad = good.clone();
+        bad.push(0x80); // a record with unknown flag bits
+        let mut udf = Pass(0);
+        let err = udf_transform_packed(&mut udf, &bad).unwrap_err();
+        assert!(
+            matches!(&err, Error::BadInput(m) if m.contains(&format!("at byte {}", good.len()))),
+            "{err:?}"
+        );
+        assert_eq!(udf.0, 2, "the records before it were transformed");
+    }
+
+    #[test]
     fn bad_config_is_invalid_config() {
         assert!(matches!(
             parse_config::<Cfg>("{"),
