@@ -19,16 +19,15 @@ pub struct UdfInstance {
 enum Inner {
     /// `weir:operator@0.1.0`: `list<record>` in and out.
     Records(Sandboxed<Udf>),
-    /// `weir:operator@0.2.0`: packed batches in and out, and the buffer the
-    /// input is packed into, kept from batch to batch.
-    Packed(Sandboxed<PackedUdf>, Vec<u8>),
+    /// `weir:operator@0.2.0`: packed batches in and out.
+    Packed(Sandboxed<PackedUdf>),
 }
 
 impl std::fmt::Debug for UdfInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (task, packed) = match &self.inner {
             Inner::Records(s) => (s.task(), false),
-            Inner::Packed(s, _) => (s.task(), true),
+            Inner::Packed(s) => (s.task(), true),
         };
         f.debug_struct("UdfInstance")
             .field("task", task)
@@ -45,10 +44,9 @@ impl UdfInstance {
             Pre::Udf(pre) => Inner::Records(Sandboxed::new(module, setup, |store| {
                 pre.instantiate(store)
             })?),
-            Pre::PackedUdf(pre) => Inner::Packed(
-                Sandboxed::new(module, setup, |store| pre.instantiate(store))?,
-                Vec::new(),
-            ),
+            Pre::PackedUdf(pre) => Inner::Packed(Sandboxed::new(module, setup, |store| {
+                pre.instantiate(store)
+            })?),
             Pre::Operator(_) | Pre::PackedOperator(_) => {
                 return Err(WasmError::WorldMismatch {
                     module: module.name().to_owned(),
@@ -63,7 +61,7 @@ impl UdfInstance {
     pub fn open(&mut self, config_json: &str) -> Result<()> {
         match &mut self.inner {
             Inner::Records(s) => call(s, CallKind::Open, |b, st| b.call_open(st, config_json)),
-            Inner::Packed(s, _) => call(s, CallKind::Open, |b, st| b.call_open(st, config_json)),
+            Inner::Packed(s) => call(s, CallKind::Open, |b, st| b.call_open(st, config_json)),
         }
     }
 
@@ -76,7 +74,9 @@ impl UdfInstance {
         }
         match &mut self.inner {
             Inner::Records(s) => transform_records(s, batch),
-            Inner::Packed(s, buf) => transform_packed_records(s, buf, &batch),
+            Inner::Packed(_) => Ok(self
+                .transform_packed(&PackedBatch::from_records(&batch))?
+                .to_records()),
         }
     }
 
@@ -94,7 +94,7 @@ impl UdfInstance {
     /// # Panics
     /// If the guest is not packed ([`UdfInstance::is_packed`]).
     pub fn transform_packed(&mut self, batch: &PackedBatch) -> Result<PackedBatch> {
-        let Inner::Packed(sandbox, _) = &mut self.inner else {
+        let Inner::Packed(sandbox) = &mut self.inner else {
             panic!("transform_packed on a guest of weir:operator@0.1.0");
         };
         if batch.is_empty() {
@@ -140,22 +140,6 @@ fn transform_records(sandbox: &mut Sandboxed<Udf>, batch: Vec<Record>) -> Result
         .collect();
     check_output(sandbox, out.iter().map(|r| r.payload_len() as u64).sum())?;
     Ok(out)
-}
-
-fn transform_packed_records(
-    sandbox: &mut Sandboxed<PackedUdf>,
-    buf: &mut Vec<u8>,
-    batch: &[Record],
-) -> Result<Vec<Record>> {
-    buf.clear();
-    packed::push_records(buf, batch);
-    let out = call(sandbox, CallKind::Process, |b, s| b.call_transform(s, buf))?;
-    let records = packed::to_records(&out).map_err(|e| malformed(sandbox, e))?;
-    check_output(
-        sandbox,
-        records.iter().map(|r| r.payload_len() as u64).sum(),
-    )?;
-    Ok(records)
 }
 
 /// Fails (and poisons) the instance whose `transform` returned a malformed
