@@ -129,15 +129,17 @@ pub fn push_records(buf: &mut Vec<u8>, records: &[Record]) {
 /// The records of a packed batch as owned [`Record`]s; fails on the first
 /// malformed one.
 pub fn to_records(buf: &[u8]) -> Result<Vec<Record>, PackedError> {
-    records(buf)
-        .map(|r| {
-            r.map(|r| Record {
-                key: r.key.map(<[u8]>::to_vec),
-                value: r.value.to_vec(),
-                timestamp: r.timestamp,
-            })
-        })
-        .collect()
+    records(buf).map(|r| r.map(Record::from)).collect()
+}
+
+impl From<PackedRecord<'_>> for Record {
+    fn from(r: PackedRecord<'_>) -> Self {
+        Record {
+            key: r.key.map(<[u8]>::to_vec),
+            value: r.value.to_vec(),
+            timestamp: r.timestamp,
+        }
+    }
 }
 
 /// Appends one timer to `buf`.

@@ -131,11 +131,7 @@ impl PackedBatch {
     /// Its records as owned [`Record`]s.
     pub fn to_records(&self) -> Vec<Record> {
         let mut out = Vec::with_capacity(self.len);
-        out.extend(self.records().map(|r| Record {
-            key: r.key.map(<[u8]>::to_vec),
-            value: r.value.to_vec(),
-            timestamp: r.timestamp,
-        }));
+        out.extend(self.records().map(Record::from));
         out
     }
 }

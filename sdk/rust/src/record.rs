@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::{Error, Result};
+use crate::{Error, RecordRef, Result};
 
 /// One element of a stream: an optional routing key, an opaque value and an
 /// optional event time in milliseconds since the Unix epoch.
@@ -56,14 +56,13 @@ impl Record {
 
     /// The value as UTF-8 text, or [`Error::BadInput`].
     pub fn value_str(&self) -> Result<&str> {
-        std::str::from_utf8(&self.value)
-            .map_err(|e| Error::bad_input(format!("value is not UTF-8: {e}")))
+        RecordRef::from(self).value_str()
     }
 
     /// The key as UTF-8 text: `None` without a key, [`Error::BadInput`] if it
     /// is not UTF-8.
     pub fn key_str(&self) -> Result<Option<&str>> {
-        key_str(self.key.as_deref())
+        RecordRef::from(self).key_str()
     }
 
     /// The value parsed as JSON, or [`Error::BadInput`].
@@ -76,7 +75,7 @@ impl Record {
     /// assert!(weir_sdk::Record::new("nope").json::<Txn>().is_err());
     /// ```
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        parse_json(&self.value)
+        RecordRef::from(self).json()
     }
 }
 
@@ -106,11 +105,6 @@ impl Timer {
     pub fn key_str(&self) -> Result<Option<&str>> {
         key_str(self.key.as_deref())
     }
-}
-
-pub(crate) fn parse_json<T: DeserializeOwned>(value: &[u8]) -> Result<T> {
-    serde_json::from_slice(value)
-        .map_err(|e| Error::bad_input(format!("value is not the expected JSON: {e}")))
 }
 
 pub(crate) fn key_str(key: Option<&[u8]>) -> Result<Option<&str>> {

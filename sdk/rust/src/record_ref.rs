@@ -83,7 +83,8 @@ impl<'a> RecordRef<'a> {
 
     /// The value parsed as JSON, or [`Error::BadInput`].
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        crate::record::parse_json(self.value)
+        serde_json::from_slice(self.value)
+            .map_err(|e| Error::bad_input(format!("value is not the expected JSON: {e}")))
     }
 }
 

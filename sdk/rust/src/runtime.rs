@@ -6,7 +6,8 @@ use weir_types::packed;
 
 use crate::host::sys;
 use crate::{
-    Context, Error, OpenContext, Operator, Record, Result, TimeDomain, Timer, Udf, UdfOutput,
+    Context, Error, OpenContext, Operator, Record, RecordRef, Result, TimeDomain, Timer, Udf,
+    UdfOutput,
 };
 
 /// Parses an operator's config. An absent config (`""`, `{}` or `null`) is
@@ -121,11 +122,7 @@ pub(crate) fn unpack_records(batch: &[u8]) -> Result<Vec<Record>> {
     packed::records(batch)
         .map(|r| {
             let r = r.map_err(|e| Error::bad_input(e.to_string()))?;
-            Ok(Record {
-                key: r.key.map(<[u8]>::to_vec),
-                value: r.value.to_vec(),
-                timestamp: r.timestamp,
-            })
+            Ok(RecordRef::from(r).to_record())
         })
         .collect()
 }
